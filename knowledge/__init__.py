@@ -1,0 +1,1 @@
+"""The knowledge base: schema, loader of the administrators' YAML files, and storage."""

@@ -1,0 +1,205 @@
+"""SQLAlchemy storage (SQLite by default, PostgreSQL by URL): knowledge tables and people.
+
+ORM objects never leave this module: callers get frozen values from `knowledge.schema` or `Person`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from knowledge.schema import KnowledgeBase, service_from_plain, to_plain, topic_from_plain
+
+metadata = MetaData()
+
+kb_topics = Table(
+    "kb_topics", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("intent", String(60), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("last_reviewed", Date, nullable=False),
+)
+kb_services = Table(
+    "kb_services", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("area", String(20), nullable=False),
+    Column("commune", String(100), nullable=False, default=""),
+    Column("payload", JSON, nullable=False),
+    Column("last_reviewed", Date, nullable=False),
+)
+kb_meta = Table(
+    "kb_meta", metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+people = Table(
+    "people", metadata,
+    Column("pseudonym", String(16), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("language", String(8)),
+    Column("detected_language", String(8)),
+    Column("created_on", Date, nullable=False),
+    Column("last_seen_on", Date, nullable=False),
+)
+
+
+class StorageError(RuntimeError):
+    """The database cannot be reached or used."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """What Guichet keeps about a person: a pseudonym and language choices, nothing else."""
+
+    pseudonym: str
+    language: Optional[str] = None
+    detected_language: Optional[str] = None
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode and a busy timeout so readers never block a writer."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Storage:
+    """The database: knowledge snapshot in, knowledge snapshot out, and the people table."""
+
+    def __init__(self, url: str, secret: bytes):
+        self.url = url
+        self.engine = create_db_engine(url)
+        self._secret = secret
+        try:
+            metadata.create_all(self.engine)
+        except Exception as error:  # sqlalchemy.exc.OperationalError and driver errors
+            raise StorageError(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {error}") from error
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- knowledge -------------------------------------------------------------------------
+    def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
+        """Swap the whole knowledge base in one transaction: readers see the old or the new, never a mix."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.engine.begin() as conn:
+            conn.execute(delete(kb_topics))
+            conn.execute(delete(kb_services))
+            if knowledge.topics:
+                conn.execute(insert(kb_topics), [
+                    {"id": t.id, "intent": t.intent, "payload": to_plain(t), "last_reviewed": t.last_reviewed}
+                    for t in knowledge.topics
+                ])
+            if knowledge.services:
+                conn.execute(insert(kb_services), [
+                    {"id": s.id, "name": s.name, "area": s.area, "commune": s.commune,
+                     "payload": to_plain(s), "last_reviewed": s.last_reviewed}
+                    for s in knowledge.services
+                ])
+            conn.execute(delete(kb_meta).where(kb_meta.c.key.in_(["digest", "imported_at"])))
+            conn.execute(insert(kb_meta), [{"key": "digest", "value": knowledge.digest},
+                                           {"key": "imported_at", "value": now}])
+
+    def load_knowledge(self) -> KnowledgeBase:
+        with self.engine.connect() as conn:
+            topics = tuple(topic_from_plain(row.payload) for row in conn.execute(select(kb_topics.c.payload).order_by(kb_topics.c.id)))
+            services = tuple(service_from_plain(row.payload) for row in conn.execute(select(kb_services.c.payload).order_by(kb_services.c.id)))
+            digest = conn.execute(select(kb_meta.c.value).where(kb_meta.c.key == "digest")).scalar() or ""
+        return KnowledgeBase(topics, services, digest)
+
+    def knowledge_digest(self) -> str:
+        with self.engine.connect() as conn:
+            return conn.execute(select(kb_meta.c.value).where(kb_meta.c.key == "digest")).scalar() or ""
+
+    # -- people ----------------------------------------------------------------------------
+    def _hash(self, external_key: str) -> str:
+        return hmac.new(self._secret, external_key.encode(), hashlib.sha256).hexdigest()
+
+    def person(self, external_key: str) -> Person:
+        """The person behind `external_key` (e.g. 'telegram:123'), created on first contact."""
+        key_hash = self._hash(external_key)
+        today = date.today()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
+            if row is not None:
+                if row.last_seen_on != today:
+                    conn.execute(update(people).where(people.c.key_hash == key_hash).values(last_seen_on=today))
+                return Person(row.pseudonym, row.language, row.detected_language)
+        for _ in range(5):
+            pseudonym = "P-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(people).values(pseudonym=pseudonym, key_hash=key_hash,
+                                                       created_on=today, last_seen_on=today))
+                return Person(pseudonym)
+            except IntegrityError:
+                with self.engine.connect() as conn:  # a concurrent first message created the person
+                    row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
+                if row is not None:
+                    return Person(row.pseudonym, row.language, row.detected_language)
+        raise StorageError("could not allocate a pseudonym")
+
+    def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None:
+        column = "detected_language" if detected else "language"
+        self.person(external_key)
+        with self.engine.begin() as conn:
+            conn.execute(update(people).where(people.c.key_hash == self._hash(external_key)).values({column: language}))
+
+    def forget(self, external_key: str) -> bool:
+        """Erase everything stored about the person; True when there was something."""
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(people).where(people.c.key_hash == self._hash(external_key)))
+        return result.rowcount > 0
+
+    def count_people(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(people)).scalar_one()
+
+
+def load_secret(data_dir: Path, environ_value: Optional[str]) -> bytes:
+    """The key that turns Telegram ids into unlinkable hashes: from the environment, else a local file."""
+    if environ_value:
+        return environ_value.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
