@@ -1,0 +1,1 @@
+"""Natural-language understanding: the only package that imports Rasa."""

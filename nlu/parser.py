@@ -1,0 +1,112 @@
+"""The only runtime door to Rasa: load a trained NLU model once, parse text into frozen results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+logger = logging.getLogger(__name__)
+
+MAX_PARSE_CHARS = 2000
+
+
+class ModelNotFound(FileNotFoundError):
+    """No trained NLU model where one was expected."""
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What the NLU understood of one message."""
+
+    text: str
+    intent: str
+    confidence: float
+    language: Optional[str] = None
+    language_confidence: float = 0.0
+    entities: Tuple[Dict[str, Any], ...] = ()
+    ranking: Tuple[Tuple[str, float], ...] = field(default=(), compare=False)
+
+    def as_json(self) -> Dict[str, Any]:
+        """The `guichet nlu parse` JSON-lines contract."""
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "language": self.language,
+            "language_confidence": round(self.language_confidence, 4),
+            "entities": list(self.entities),
+            "intent_ranking": [{"name": n, "confidence": round(c, 4)} for n, c in self.ranking],
+        }
+
+
+def _clean(text: str) -> str:
+    # Rasa reads a leading "/" as a hand-written intent ("/greet"); a person's text is never that.
+    return (text or "").strip().lstrip("/").strip()[:MAX_PARSE_CHARS]
+
+
+class NLUParser:
+    """A loaded Rasa NLU model. Thread-safe; parse calls are serialised."""
+
+    def __init__(self, model_path: Path):
+        from rasa.engine.loader import load_predict_graph_runner
+        from rasa.engine.runner.dask import DaskGraphRunner
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise ModelNotFound(f"no NLU model at {model_path}: run 'guichet train' (or 'make setup')")
+        self.model_path = model_path
+        self._storage_dir = Path(tempfile.mkdtemp(prefix="guichet-nlu-"))
+        self._metadata, self._runner = load_predict_graph_runner(
+            self._storage_dir, model_path, LocalModelStorage, DaskGraphRunner
+        )
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        shutil.rmtree(self._storage_dir, ignore_errors=True)
+
+    def parse(self, text: str) -> ParseResult:
+        return self.parse_many([text])[0]
+
+    def parse_many(self, texts: Sequence[str]) -> List[ParseResult]:
+        """Parse several messages in one pass through the model."""
+        from rasa.core.channels.channel import UserMessage
+
+        cleaned = [_clean(t) for t in texts]
+        results: List[Optional[ParseResult]] = [None] * len(texts)
+        todo = [i for i, text in enumerate(cleaned) if text]
+        for i, text in enumerate(cleaned):
+            if not text:
+                results[i] = ParseResult(text=texts[i] or "", intent="nlu_fallback", confidence=0.0)
+        if todo:
+            with self._lock:
+                output = self._runner.run(
+                    inputs={"__message__": [UserMessage(cleaned[i]) for i in todo]},
+                    targets=[self._metadata.nlu_target],
+                )[self._metadata.nlu_target]
+            for i, message in zip(todo, output):
+                results[i] = self._result(texts[i], message.as_dict(only_output_properties=True))
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _result(text: str, data: Dict[str, Any]) -> ParseResult:
+        intent = data.get("intent") or {}
+        ranking = tuple((r["name"], float(r["confidence"])) for r in data.get("intent_ranking") or ())
+        return ParseResult(
+            text=text,
+            intent=intent.get("name") or "nlu_fallback",
+            confidence=float(intent.get("confidence") or 0.0),
+            language=data.get("language"),
+            language_confidence=float(data.get("language_confidence") or 0.0),
+            entities=tuple(data.get("entities") or ()),
+            ranking=ranking,
+        )

@@ -1,0 +1,201 @@
+"""Train the NLU model (cached by a hash of config, data and components) and evaluate it per language."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+logger = logging.getLogger(__name__)
+
+NLU_DIR = Path(__file__).resolve().parent
+REJECTED = ("nlu_fallback", "out_of_scope")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    language: str
+
+
+def data_files(data_dir: Path) -> List[Path]:
+    return sorted(p for p in Path(data_dir).glob("*.yml") if p.is_file())
+
+
+def model_hash(config_path: Path, data_dir: Path) -> str:
+    """A hash of everything that changes the trained model: config, training data, custom components."""
+    import rasa
+
+    digest = hashlib.sha256(rasa.__version__.encode())
+    parts = [Path(config_path), *data_files(data_dir), *sorted((NLU_DIR / "components").glob("*.py"))]
+    for path in parts:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def model_path_for(model_dir: Path, config_path: Path, data_dir: Path) -> Path:
+    return Path(model_dir) / f"nlu-{model_hash(config_path, data_dir)}.tar.gz"
+
+
+def train(config_path: Path, data_dir: Path, model_dir: Path, *, force: bool = False) -> Tuple[Path, bool]:
+    """Train unless a model for exactly this config and data exists; return (path, trained_now)."""
+    target = model_path_for(model_dir, config_path, data_dir)
+    if target.exists() and not force:
+        return target, False
+    from rasa.model_training import train_nlu
+
+    Path(model_dir).mkdir(parents=True, exist_ok=True)
+    result = train_nlu(config=str(config_path), nlu_data=str(data_dir), output=str(model_dir),
+                       fixed_model_name=target.name[: -len(".tar.gz")])
+    if not result or not Path(result).exists():
+        raise RuntimeError(f"Rasa did not produce a model from {config_path} and {data_dir}")
+    if Path(result) != target:
+        Path(result).replace(target)
+    return target, True
+
+
+def latest_model(model_dir: Path) -> Optional[Path]:
+    models = sorted(Path(model_dir).glob("nlu-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def read_examples(paths: Iterable[Path]) -> List[Example]:
+    """Labelled examples with their language (from the example or intent metadata, else the file name)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from nlu.components.language_identifier import example_language
+
+    examples = []
+    for path in paths:
+        for message in load_data(str(path)).intent_examples:
+            examples.append(Example(message.get("text"), message.get("intent"), example_language(message) or path.stem))
+    return examples
+
+
+@dataclass
+class LanguageReport:
+    language: str
+    total: int = 0
+    in_domain: int = 0
+    correct: int = 0
+    ood: int = 0
+    ood_rejected: int = 0
+    language_correct: int = 0
+    macro_f1: float = 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.in_domain if self.in_domain else 0.0
+
+    @property
+    def rejection(self) -> float:
+        return self.ood_rejected / self.ood if self.ood else 0.0
+
+    @property
+    def language_accuracy(self) -> float:
+        return self.language_correct / self.total if self.total else 0.0
+
+
+@dataclass
+class Evaluation:
+    languages: Dict[str, LanguageReport]
+    intents: Dict[str, Dict[str, float]]
+    confusions: List[Tuple[str, str, int]]
+    errors: List[Dict[str, object]] = field(default_factory=list)
+    parse_ms: float = 0.0
+
+    def table(self) -> str:
+        lines = ["language  n    intent-acc  macro-F1  OOD-rejected  language-id",
+                 "--------  ---  ----------  --------  ------------  -----------"]
+        for code in sorted(self.languages):
+            r = self.languages[code]
+            lines.append(f"{code:<8}  {r.total:<3}  {r.accuracy:>9.1%}  {r.macro_f1:>8.3f}  "
+                         f"{r.rejection:>11.1%}  {r.language_accuracy:>10.1%}")
+        lines += ["", "intent                    precision  recall  F1     support",
+                  "------------------------  ---------  ------  -----  -------"]
+        for intent in sorted(self.intents):
+            m = self.intents[intent]
+            lines.append(f"{intent:<24}  {m['precision']:>9.3f}  {m['recall']:>6.3f}  {m['f1-score']:>5.3f}  {int(m['support']):>7}")
+        if self.confusions:
+            lines += ["", "most frequent confusions (expected -> predicted: count)"]
+            lines += [f"  {a} -> {b}: {n}" for a, b, n in self.confusions[:15]]
+        lines.append(f"\nmedian parse time per message (batch of one): {self.parse_ms:.2f} ms")
+        return "\n".join(lines)
+
+
+def _gold(intent: str) -> str:
+    return "out_of_scope" if intent in REJECTED else intent
+
+
+def evaluate(parser, examples: Sequence[Example], report_dir: Optional[Path] = None) -> Evaluation:
+    """Parse every test example; report accuracy, macro-F1, rejection and language id per language."""
+    from sklearn.metrics import classification_report, f1_score
+
+    results = parser.parse_many([e.text for e in examples])
+    languages: Dict[str, LanguageReport] = {}
+    by_language: Dict[str, Tuple[List[str], List[str]]] = defaultdict(lambda: ([], []))
+    confusions: Counter = Counter()
+    errors = []
+    gold_all, predicted_all = [], []
+    for example, result in zip(examples, results):
+        report = languages.setdefault(example.language, LanguageReport(example.language))
+        gold, predicted = _gold(example.intent), _gold(result.intent)
+        report.total += 1
+        report.language_correct += result.language == example.language
+        if gold == "out_of_scope":
+            report.ood += 1
+            report.ood_rejected += predicted == "out_of_scope"
+        else:
+            report.in_domain += 1
+            report.correct += predicted == gold
+        by_language[example.language][0].append(gold)
+        by_language[example.language][1].append(predicted)
+        gold_all.append(gold)
+        predicted_all.append(predicted)
+        if gold != predicted or result.language != example.language:
+            if gold != predicted:
+                confusions[(gold, predicted)] += 1
+            errors.append({"text": example.text, "language": example.language, "expected": gold,
+                           "predicted": result.intent, "confidence": round(result.confidence, 3),
+                           "detected_language": result.language})
+    for code, (gold, predicted) in by_language.items():
+        labels = sorted(set(gold))
+        languages[code].macro_f1 = float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0))
+    intents = classification_report(gold_all, predicted_all, output_dict=True, zero_division=0)
+    intents = {k: v for k, v in intents.items() if isinstance(v, dict) and k not in ("macro avg", "weighted avg")}
+    timings = []
+    for example in examples[: min(len(examples), 50)]:
+        start = time.perf_counter()
+        parser.parse(example.text)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    evaluation = Evaluation(languages, intents, [(a, b, n) for (a, b), n in confusions.most_common()], errors,
+                            timings[len(timings) // 2] if timings else 0.0)
+    if report_dir is not None:
+        write_reports(evaluation, gold_all, predicted_all, Path(report_dir))
+    return evaluation
+
+
+def write_reports(evaluation: Evaluation, gold: List[str], predicted: List[str], report_dir: Path) -> None:
+    """Rasa's report files (intent_report.json, intent_errors.json) plus a per-language summary."""
+    from sklearn.metrics import classification_report
+
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "intent_report.json").write_text(
+        json.dumps(classification_report(gold, predicted, output_dict=True, zero_division=0), indent=2))
+    (report_dir / "intent_errors.json").write_text(json.dumps(evaluation.errors, indent=2, ensure_ascii=False))
+    summary = {code: {"n": r.total, "accuracy": r.accuracy, "macro_f1": r.macro_f1, "ood_rejection": r.rejection,
+                      "language_id": r.language_accuracy} for code, r in evaluation.languages.items()}
+    (report_dir / "language_report.json").write_text(json.dumps(summary, indent=2))
+    (report_dir / "report.txt").write_text(evaluation.table() + "\n")
