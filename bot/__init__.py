@@ -1,0 +1,1 @@
+"""Guichet: a Telegram assistant for migrants and refugees (Telegram layer, assistant, CLI)."""

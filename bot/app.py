@@ -1,0 +1,84 @@
+"""Build the python-telegram-bot Application; every handler is registered here, in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.assistant import COMMANDS, Assistant
+from bot.context import BotData, GuichetContext
+from bot.handlers import conversation, errors, fallbacks
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def register(application: Application) -> None:
+    """All handlers, most specific first, the error handler last."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED & private, fallbacks.edited))
+    application.add_handler(CommandHandler("start", conversation.start, filters=private))
+    application.add_handler(CommandHandler([c for c in COMMANDS if c != "start"], conversation.command, filters=private))
+    application.add_handler(MessageHandler(filters.COMMAND & private, conversation.command))
+    application.add_handler(MessageHandler(filters.TEXT & private, conversation.text))
+    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, fallbacks.media))
+    application.add_handler(CallbackQueryHandler(conversation.button))
+    application.add_error_handler(errors.on_error)
+
+
+async def _post_init(application: Application) -> None:
+    """Register the command list with Telegram, once per interface language."""
+    assistant: Assistant = application.bot_data.assistant
+    for language in (None, *assistant.catalogs.languages):
+        commands = [BotCommand(c, d) for c, d in assistant.command_descriptions(language or assistant.default_language)]
+        try:
+            await application.bot.set_my_commands(commands, language_code=language)
+        except TelegramError as error:
+            logger.warning("could not register commands for %s: %s", language or "default", error)
+
+
+async def _post_shutdown(application: Application) -> None:
+    data: BotData = application.bot_data
+    data.executor.shutdown(wait=False)
+    for close in data.on_shutdown:
+        close()
+
+
+def file_base_url(base_url: str) -> str:
+    """'https://api.telegram.org/bot' -> 'https://api.telegram.org/file/bot' (same for local servers)."""
+    head, _sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}"
+
+
+def build_application(settings: Settings, assistant: Assistant, on_shutdown: Iterable[Callable[[], None]] = ()) -> Application:
+    """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`."""
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .context_types(ContextTypes(context=GuichetContext, bot_data=BotData))
+        .concurrent_updates(True)
+        .connection_pool_size(64)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data.assistant = assistant
+    application.bot_data.on_shutdown.extend(on_shutdown)
+    register(application)
+    return application

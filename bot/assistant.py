@@ -1,0 +1,425 @@
+"""Application logic: what Guichet answers to a text, a command or a button, in the person's language.
+
+No telegram, rasa or sqlalchemy import here: the same assistant serves Telegram, the terminal and tests.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Protocol, Sequence, Tuple
+from urllib.parse import urlparse
+
+from bot.i18n import N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, rtl_lines
+from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Localized, Service, Topic
+
+logger = logging.getLogger(__name__)
+
+SERVICES_PER_PAGE = 3
+MAX_TEXT_CHARS = 4000  # Telegram's limit is 4096 characters per message
+DETECTION_CONFIDENCE = 0.6  # below this, the detected language of a message is not trusted
+COMMANDS = ("start", "help", "topics", "language", "privacy", "forget")
+COMMAND_DESCRIPTIONS = {
+    "start": N_("Welcome and main menu"),
+    "help": N_("What I can do"),
+    "topics": N_("Choose a topic"),
+    "language": N_("Change language"),
+    "privacy": N_("What I keep about you"),
+    "forget": N_("Delete everything about me"),
+}
+
+
+# -- values exchanged with the front ends -----------------------------------------------------
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # at most 64 bytes (Telegram callback data)
+
+
+@dataclass(frozen=True)
+class Venue:
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: HTML text (every dynamic part escaped), button rows, optional map pin."""
+
+    text: str
+    language: str
+    buttons: Tuple[Tuple[Button, ...], ...] = ()
+    venue: Optional[Venue] = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote: an opaque key (e.g. 'telegram:123') and the language their app is set to."""
+
+    key: str
+    platform_language: Optional[str] = None
+
+
+# -- ports -------------------------------------------------------------------------------------
+class Parser(Protocol):
+    def parse(self, text: str): ...
+
+
+class PersonView(Protocol):
+    pseudonym: str
+    language: Optional[str]
+    detected_language: Optional[str]
+
+
+class People(Protocol):
+    def person(self, external_key: str) -> PersonView: ...
+
+    def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None: ...
+
+    def forget(self, external_key: str) -> bool: ...
+
+
+@dataclass
+class KnowledgeHolder:
+    """The current knowledge snapshot; `replace` swaps it atomically for all readers."""
+
+    current: KnowledgeBase = field(default_factory=KnowledgeBase)
+
+    def replace(self, knowledge: KnowledgeBase) -> None:
+        self.current = knowledge
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+class Assistant:
+    """Turns what a person sends into replies."""
+
+    def __init__(self, parser: Parser, people: People, knowledge: KnowledgeHolder, catalogs: Catalogs,
+                 default_language: str = "en"):
+        self.parser = parser
+        self.people = people
+        self.knowledge = knowledge
+        self.catalogs = catalogs
+        self.default_language = default_language if default_language in catalogs.languages else catalogs.languages[0]
+
+    # -- language --------------------------------------------------------------------------
+    def language_for(self, sender: Sender, detected: Optional[str] = None, confidence: float = 0.0) -> str:
+        """Stored choice > language of this message > last detected > the app's language > default."""
+        person = self.people.person(sender.key)
+        supported = self.catalogs.languages
+        if person.language in supported:
+            return person.language
+        if detected in supported and confidence >= DETECTION_CONFIDENCE:
+            if person.detected_language != detected:
+                self.people.set_language(sender.key, detected, detected=True)
+            return detected
+        if person.detected_language in supported:
+            return person.detected_language
+        return self.catalogs.negotiate(sender.platform_language) or self.default_language
+
+    def _(self, language: str) -> Callable[[str], str]:
+        return self.catalogs.gettext(language)
+
+    def _reply(self, text: str, language: str, buttons: Sequence[Sequence[Button]] = (),
+               venue: Optional[Venue] = None) -> Reply:
+        text = rtl_lines(text, language)
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[: MAX_TEXT_CHARS - 1] + "…"
+        return Reply(text, language, tuple(tuple(row) for row in buttons), venue)
+
+    # -- entry points ----------------------------------------------------------------------
+    def start(self, sender: Sender) -> List[Reply]:
+        """Welcome, privacy notice and language picker, then the topic menu."""
+        language = self.language_for(sender)
+        _ = self._(language)
+        welcome = "\n".join([
+            _("👋 <b>Welcome to Guichet.</b>"),
+            _("I answer questions about papers, asylum, work, housing, health, courses and more in the Liège area, "
+              "in your language, and tell you where to go."),
+            "",
+            _("ℹ️ I give general information, not legal advice."),
+            _("🚨 I am not an emergency service: in danger, call 112."),
+            _("🔒 I keep only a pseudonym and your language, never what you write. /privacy explains, /forget deletes it."),
+            "",
+            _("Choose your language:"),
+        ])
+        return [self._reply(welcome, language, self._language_rows()), self.topic_menu(language)]
+
+    def command(self, sender: Sender, name: str) -> List[Reply]:
+        """A slash command (without the slash)."""
+        name = name.lower().split("@")[0]
+        if name == "start":
+            return self.start(sender)
+        language = self.language_for(sender)
+        _ = self._(language)
+        if name == "help":
+            lines = [_("I can help with:")]
+            lines += [f"{t.emoji} {_e(self._pick(t.title, language)[0])}" for t in self.knowledge.current.menu_topics()]
+            lines += ["", _("Write your question in your own words, in your language, or choose a topic."), ""]
+            lines += [f"/{cmd} — {_e(_(COMMAND_DESCRIPTIONS[cmd]))}" for cmd in COMMANDS]
+            return [self._reply("\n".join(lines), language, self._menu_row(language))]
+        if name == "topics":
+            return [self.topic_menu(language)]
+        if name == "language":
+            return [self._reply(_("Choose your language:"), language, self._language_rows())]
+        if name == "privacy":
+            return [self._reply(self._privacy_text(language), language,
+                                [[Button(_("🗑 Delete my data"), "forget")]])]
+        if name == "forget":
+            return [self._forget_question(language)]
+        return [self._reply(_("I don't know the command /{name}. Send /help to see what I can do.").format(name=_e(name)),
+                            language, self._menu_row(language))]
+
+    def message(self, sender: Sender, text: str) -> List[Reply]:
+        """A text message: understand it, answer from the knowledge base."""
+        if not text or not text.strip():
+            language = self.language_for(sender)
+            _ = self._(language)
+            return [self._reply(_("Please write your question in a few words, or choose a topic."), language,
+                                self._topic_rows(language))]
+        result = self.parser.parse(text)
+        language = self.language_for(sender, result.language, result.language_confidence)
+        intent = result.intent
+        logger.debug("intent=%s confidence=%.2f language=%s", intent, result.confidence, language)
+        _ = self._(language)
+        if intent in FALLBACK_INTENTS:
+            text = _("I'm not sure I understood. Could you say it in other words, or choose a topic?")
+            return [self._reply(text, language, self._topic_rows(language) + [[self._human_button(language)]])]
+        if intent == "greet":
+            return [self._reply(_("Hello! Tell me what you need, in your own words, or choose a topic."), language,
+                                self._topic_rows(language))]
+        if intent == "thanks":
+            return [self._reply(_("You're welcome. Ask me again whenever you need."), language, self._menu_row(language))]
+        if intent == "goodbye":
+            return [self._reply(_("Take care. I'm here whenever you need me."), language)]
+        if intent == "change_language":
+            return [self._reply(_("Choose your language:"), language, self._language_rows())]
+        if intent == "request_human":
+            return self._human(language)
+        return self.topic_answer(intent, language)
+
+    def action(self, sender: Sender, data: Optional[str]) -> List[Reply]:
+        """A button press; presses on old or unknown buttons get a polite answer and the menu."""
+        data = data or ""
+        kind, _sep, rest = data.partition(":")
+        if kind == "lang" and rest in self.catalogs.languages:
+            self.people.set_language(sender.key, rest)
+            _ = self._(rest)
+            return [self._reply(_("Okay, I will answer in {language}.").format(language=_e(language_name(rest, rest))), rest),
+                    self.topic_menu(rest)]
+        language = self.language_for(sender)
+        _ = self._(language)
+        if kind == "topic" and self.knowledge.current.topic_for(rest):
+            return self.topic_answer(rest, language)
+        if kind == "more":
+            intent, _sep, offset = rest.rpartition(":")
+            if self.knowledge.current.topic_for(intent) and offset.isdigit():
+                return [self._services_reply(intent, language, int(offset))]
+        if data == "menu":
+            return [self.topic_menu(language)]
+        if data == "lang":
+            return [self._reply(_("Choose your language:"), language, self._language_rows())]
+        if data == "human":
+            return self._human(language)
+        if data == "forget":
+            return [self._forget_question(language)]
+        if data == "forget:yes":
+            erased = self.people.forget(sender.key)
+            text = (_("Done. Everything Guichet stored about you has been deleted.") if erased
+                    else _("There was nothing stored about you."))
+            return [self._reply(text + "\n" + _("If you write again, I start from zero."), language)]
+        if data == "forget:no":
+            return [self._reply(_("Nothing was deleted."), language, self._menu_row(language))]
+        return [self._reply(_("This button is no longer valid. Here is the menu."), language, self._topic_rows(language))]
+
+    def unsupported(self, sender: Sender, kind: str) -> List[Reply]:
+        """Stickers, photos, voice notes, documents, edited messages…"""
+        language = self.language_for(sender)
+        _ = self._(language)
+        if kind == "edited":
+            text = _("I saw that you edited a message. I only read new messages: please send your question again.")
+        else:
+            text = _("I can only read text for now. Please write your question in a few words, or choose a topic.")
+        return [self._reply(text, language, self._topic_rows(language))]
+
+    def error(self, sender: Sender) -> List[Reply]:
+        language = self.language_for(sender)
+        _ = self._(language)
+        return [self._reply(_("Sorry, something went wrong on my side. Please try again in a moment."), language,
+                            self._menu_row(language))]
+
+    def command_descriptions(self, language: str) -> List[Tuple[str, str]]:
+        _ = self._(language)
+        return [(cmd, _(COMMAND_DESCRIPTIONS[cmd])) for cmd in COMMANDS]
+
+    # -- knowledge answers -----------------------------------------------------------------
+    def topic_menu(self, language: str) -> Reply:
+        _ = self._(language)
+        return self._reply(_("What do you need help with?"), language, self._topic_rows(language))
+
+    def topic_answer(self, intent: str, language: str) -> List[Reply]:
+        """Guidance for the topic, then the most relevant services; emergency numbers come first."""
+        _ = self._(language)
+        topic = self.knowledge.current.topic_for(intent)
+        if topic is None:
+            return [self._reply(_("I don't have information on this yet. Choose another topic or ask for a person."),
+                                language, self._topic_rows(language) + [[self._human_button(language)]])]
+        return [self._reply(self._topic_text(topic, language), language), self._services_reply(intent, language, 0)]
+
+    def _topic_text(self, topic: Topic, language: str) -> str:
+        _ = self._(language)
+        title, used = self._pick(topic.title, language)
+        summary, used_summary = self._pick(topic.summary, language)
+        steps, used_steps = self._pick(topic.steps, language)
+        bring, _used = self._pick(topic.bring, language)
+        lines = [f"{topic.emoji} <b>{_e(title)}</b>"]
+        if topic.legal:
+            lines.append("<i>" + _e(_("General information, not legal advice. Check your own situation with a lawyer or a service below.")) + "</i>")
+        lines += ["", _e(summary)]
+        if steps:
+            label = _("Call now:") if topic.intent == "emergency" else _("First steps:")
+            lines += ["", f"<b>{_e(label)}</b>"] + [f"• {self._ltr_safe(step, language)}" for step in steps]
+        if bring:
+            lines += ["", f"<b>{_e(_('What to bring:'))}</b>"] + [f"• {self._ltr_safe(item, language)}" for item in bring]
+        lines += ["", self._sources_line(topic.sources, topic.last_reviewed, language)]
+        if {used, used_summary, used_steps} - {language, None}:
+            lines.append(self._fallback_note(language, used_steps or used))
+        return "\n".join(lines)
+
+    def _services_reply(self, intent: str, language: str, offset: int) -> Reply:
+        _ = self._(language)
+        services = self.knowledge.current.services_for(intent, language)
+        page = services[offset: offset + SERVICES_PER_PAGE]
+        rows: List[List[Button]] = []
+        if not page:
+            text = _("I don't know a service for this yet.")
+        else:
+            heading = _("Where to go:") if offset == 0 else _("More places:")
+            blocks = [f"<b>{_e(heading)}</b>"] + [self._service_text(s, language) for s in page]
+            text = "\n\n".join(blocks)
+        if offset + SERVICES_PER_PAGE < len(services):
+            rows.append([Button(_("➕ More services"), f"more:{intent}:{offset + SERVICES_PER_PAGE}")])
+        rows.append([Button(_("📋 Another topic"), "menu"), self._human_button(language)])
+        rows.append([Button(_("🌐 Change language"), "lang")])
+        return self._reply(text, language, rows)
+
+    def _service_text(self, service: Service, language: str) -> str:
+        _ = self._(language)
+        iso = lambda value: isolate(_e(value), language)  # noqa: E731
+        description, used = self._pick(service.description, language)
+        lines = [f"🏢 <b>{iso(service.name)}</b>"]
+        if description:
+            lines.append(_e(description))
+        if service.address:
+            lines.append("📍 " + iso(service.address))
+        elif service.is_remote:
+            lines.append("🌍 " + _e(_("By phone or online (no local office listed).")))
+        hours, _h = self._pick(service.hours, language)
+        if hours:
+            lines.append("🕒 " + self._ltr_safe(hours, language))
+        if service.phone:
+            lines.append("📞 " + ", ".join(iso(p) for p in service.phone))
+        if service.email:
+            lines.append("✉️ " + iso(service.email))
+        if service.website:
+            lines.append("🌐 " + isolate(f'<a href="{_e(service.website)}">{_e(_display_url(service.website))}</a>', language))
+        if service.languages:
+            names = ", ".join(_e(language_name(code, language)) for code in service.languages)
+            lines.append("🗣 " + _e(_("Languages spoken:")) + " " + names)
+        else:
+            lines.append("🗣 " + _e(_("Languages spoken: not known — ask when you contact them.")))
+        if service.interpreter_on_request:
+            lines.append("🧑‍🤝‍🧑 " + _e(_("An interpreter can be requested.")))
+        cost, _c = self._pick(service.cost, language)
+        if cost:
+            lines.append("💶 " + self._ltr_safe(cost, language))
+        eligibility, _el = self._pick(service.eligibility, language)
+        if eligibility:
+            lines.append("👥 " + self._ltr_safe(eligibility, language))
+        lines.append(self._sources_line(service.sources, service.last_reviewed, language))
+        if used and used != language:
+            lines.append(self._fallback_note(language, used))
+        return "\n".join(lines)
+
+    def _sources_line(self, sources, reviewed, language: str) -> str:
+        _ = self._(language)
+        links = ", ".join(
+            isolate(f'<a href="{_e(s.url)}">{_e(_display_url(s.url, host_only=True))}</a>', language) for s in sources[:3]
+        )
+        return "<i>" + _e(_("Source:")) + " " + links + " · " + _e(_("checked {date}").format(date=local_date(reviewed, language))) + "</i>"
+
+    def _fallback_note(self, language: str, used: Optional[str]) -> str:
+        _ = self._(language)
+        return "ℹ️ <i>" + _e(_("Not yet translated into your language: shown in {language}.").format(
+            language=language_name(used or "en", language))) + "</i>"
+
+    @staticmethod
+    def _pick(text: Localized, language: str):
+        return text.pick(language)
+
+    @staticmethod
+    def _ltr_safe(text: str, language: str) -> str:
+        """Escape a knowledge text; in RTL languages isolate its Latin-script runs (numbers, URLs)."""
+        escaped = _e(text)
+        if not is_rtl(language):
+            return escaped
+        import re
+
+        return re.sub(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])", lambda m: isolate(m.group(1), language), escaped)
+
+    # -- pieces ------------------------------------------------------------------------------
+    def _human(self, language: str) -> List[Reply]:
+        _ = self._(language)
+        text = "\n".join([
+            _("🧑 Talking to a person: trained community interpreters will soon be able to take over this conversation here."),
+            _("Until then, these services can help you find an interpreter:"),
+        ])
+        replies = [self._reply(text, language)]
+        if self.knowledge.current.topic_for("ask_interpreting"):
+            replies.append(self._services_reply("ask_interpreting", language, 0))
+        return replies
+
+    def _privacy_text(self, language: str) -> str:
+        _ = self._(language)
+        return "\n".join([
+            _("🔒 <b>Your privacy</b>"),
+            _("I keep only: a random pseudonym, the language you chose or wrote in, and the day you last wrote."),
+            _("I never keep what you write, your name, your username or your phone number."),
+            _("Your Telegram account is stored only as a one-way code that nobody can turn back into your account."),
+            _("Send /forget to delete everything, at any time."),
+        ])
+
+    def _forget_question(self, language: str) -> Reply:
+        _ = self._(language)
+        return self._reply(_("Delete everything Guichet stored about you (pseudonym and language)? This cannot be undone."),
+                           language, [[Button(_("Yes, delete"), "forget:yes"), Button(_("No, keep"), "forget:no")]])
+
+    def _language_rows(self) -> List[List[Button]]:
+        buttons = [Button(name, f"lang:{code}") for code, name in in_own_names(self.catalogs.languages)]
+        return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+
+    def _topic_rows(self, language: str) -> List[List[Button]]:
+        buttons = [Button(f"{t.emoji} {self._pick(t.title, language)[0]}", f"topic:{t.intent}")
+                   for t in self.knowledge.current.menu_topics()]
+        return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+
+    def _menu_row(self, language: str) -> List[List[Button]]:
+        _ = self._(language)
+        return [[Button(_("📋 Topics"), "menu"), Button(_("🌐 Change language"), "lang")]]
+
+    def _human_button(self, language: str) -> Button:
+        _ = self._(language)
+        return Button(_("🧑 Talk to a person"), "human")
+
+
+def _display_url(url: str, *, host_only: bool = False) -> str:
+    parsed = urlparse(url)
+    host = parsed.netloc.removeprefix("www.")
+    if host_only or parsed.path in ("", "/"):
+        return host
+    return host + parsed.path.rstrip("/")

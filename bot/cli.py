@@ -1,0 +1,284 @@
+"""The `guichet` command: the composition root (settings -> storage -> NLU -> assistant -> front end)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+
+logger = logging.getLogger("guichet")
+
+CONFIG = PROJECT_ROOT / "config.yml"
+NLU_DATA = PROJECT_ROOT / "nlu" / "data"
+NLU_TESTS = PROJECT_ROOT / "nlu" / "tests"
+
+
+class CLIError(Exception):
+    """A problem the person running the command can fix; printed without a traceback."""
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token: never let them through.
+    for noisy in ("httpx", "httpcore", "rasa", "tensorflow", "absl", "apscheduler", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _model_path(settings: Settings) -> Path:
+    from nlu.training import latest_model, model_path_for
+
+    exact = model_path_for(settings.model_dir, CONFIG, NLU_DATA)
+    if exact.exists():
+        return exact
+    latest = latest_model(settings.model_dir)
+    if latest is None:
+        raise CLIError(f"no NLU model in {settings.model_dir}: run 'guichet train' (or 'make setup')")
+    logger.warning("the NLU model is older than config.yml or nlu/data; using %s (run 'guichet train')", latest.name)
+    return latest
+
+
+def _storage(settings: Settings):
+    from knowledge.store import Storage, StorageError, load_secret
+
+    try:
+        return Storage(settings.database_url, load_secret(settings.data_dir, settings.secret))
+    except StorageError as error:
+        raise CLIError(str(error)) from None
+
+
+def _ui_languages() -> List[str]:
+    from bot.i18n import Catalogs
+
+    return list(Catalogs().languages)
+
+
+def import_knowledge(storage, directory: Path, *, if_changed: bool = False) -> str:
+    """Validate `directory` and swap it in atomically; return a one-line summary. Raises CLIError on errors."""
+    from knowledge.loader import digest_of, load_directory
+
+    directory = Path(directory)
+    if if_changed and directory.is_dir() and storage.knowledge_digest() == digest_of(directory):
+        return "knowledge unchanged: nothing to import"
+    result = load_directory(directory, _ui_languages())
+    if result.errors:
+        raise CLIError("\n".join(str(p) for p in result.errors)
+                       + f"\n{len(result.errors)} error(s): the live knowledge was left as it was")
+    storage.replace_knowledge(result.knowledge)
+    kb = result.knowledge
+    return f"imported {len(kb.topics)} topics and {len(kb.services)} services ({len(result.warnings)} warnings)"
+
+
+@contextmanager
+def open_assistant(settings: Settings) -> Iterator:
+    """Everything the assistant needs, opened in order and closed in reverse."""
+    from bot.assistant import Assistant, KnowledgeHolder
+    from bot.i18n import Catalogs
+    from nlu.parser import NLUParser
+
+    storage = _storage(settings)
+    parser = None
+    try:
+        knowledge = storage.load_knowledge()
+        if not knowledge.topics:
+            logger.warning("the database holds no knowledge yet: importing %s", settings.knowledge_dir)
+            logger.info(import_knowledge(storage, settings.knowledge_dir))
+            knowledge = storage.load_knowledge()
+        parser = NLUParser(_model_path(settings))
+        yield Assistant(parser, storage, KnowledgeHolder(knowledge), Catalogs(), settings.default_language)
+    finally:
+        if parser is not None:
+            parser.close()
+        storage.close()
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_run(args, settings: Settings) -> int:
+    """Run the Telegram bot (long polling; webhook when GUICHET_WEBHOOK_URL is set).
+
+    Example: TELEGRAM_BOT_TOKEN=123:abc guichet run
+    """
+    if not settings.telegram_bot_token:
+        raise CLIError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try 'guichet chat'")
+    from telegram import Update
+
+    from bot.app import build_application
+
+    with open_assistant(settings) as assistant:
+        application = build_application(settings, assistant)
+        if settings.webhook_url:
+            logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
+            application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+                                    webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                                    allowed_updates=Update.ALL_TYPES)
+        else:
+            logger.info("Guichet is polling %s", settings.telegram_api_base_url.split("/bot")[0])
+            application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+    return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    """Talk to the assistant in the terminal: one message per line on stdin, replies on stdout.
+
+    Example: echo "je cherche un logement" | guichet chat
+    """
+    from bot.terminal import chat
+
+    with open_assistant(settings) as assistant:
+        chat(assistant, sys.stdin, sys.stdout, language=args.language)
+    return 0
+
+
+def cmd_train(args, settings: Settings) -> int:
+    """Train the NLU model from config.yml and nlu/data/ (skipped when an identical model exists).
+
+    Example: guichet train --force
+    """
+    from nlu.training import train
+
+    path, trained = train(CONFIG, NLU_DATA, settings.model_dir, force=args.force)
+    print(f"{'trained' if trained else 'up to date'}: {path}")
+    return 0
+
+
+def cmd_nlu_parse(args, settings: Settings) -> int:
+    """Read one message per line on stdin, write one JSON object per line (text, intent, confidence, language, entities).
+
+    Example: printf 'hello\\nمرحبا\\n' | guichet nlu parse
+    """
+    from nlu.parser import NLUParser
+
+    parser = NLUParser(Path(args.model) if args.model else _model_path(settings))
+    try:
+        for line in sys.stdin:
+            text = line.rstrip("\n")
+            print(json.dumps(parser.parse(text).as_json(), ensure_ascii=False), flush=True)
+    finally:
+        parser.close()
+    return 0
+
+
+def cmd_nlu_test(args, settings: Settings) -> int:
+    """Evaluate the NLU model on the held-out test set: accuracy and macro-F1 per language and per intent.
+
+    Writes intent_report.json, intent_errors.json and language_report.json to --out.
+    Example: guichet nlu test --out reports/nlu
+    """
+    from nlu.parser import NLUParser
+    from nlu.training import evaluate, read_examples
+
+    test_files = sorted(Path(args.tests).glob("*.yml"))
+    if not test_files:
+        raise CLIError(f"no test files in {args.tests}")
+    parser = NLUParser(Path(args.model) if args.model else _model_path(settings))
+    try:
+        evaluation = evaluate(parser, read_examples(test_files), Path(args.out))
+    finally:
+        parser.close()
+    print(evaluation.table())
+    print(f"\nreports written to {args.out}")
+    return 0
+
+
+def cmd_kb_validate(args, settings: Settings) -> int:
+    """Check the knowledge files; print one line per problem as path:line: message.
+
+    Exit 0 when valid, 1 when there are errors (or warnings with --strict).
+    Example: guichet kb validate knowledge/data
+    """
+    from knowledge.loader import load_directory
+
+    result = load_directory(Path(args.directory or settings.knowledge_dir), _ui_languages())
+    for problem in result.problems:
+        print(problem)
+    failing = result.errors or (args.strict and result.warnings)
+    if not failing:
+        kb = result.knowledge
+        print(f"valid: {len(kb.topics)} topics, {len(kb.services)} services, {len(result.warnings)} warnings", file=sys.stderr)
+    return 1 if failing else 0
+
+
+def cmd_kb_import(args, settings: Settings) -> int:
+    """Validate the knowledge files, then replace the live knowledge in one transaction.
+
+    A file with errors changes nothing. Example: guichet kb import knowledge/data
+    """
+    storage = _storage(settings)
+    try:
+        print(import_knowledge(storage, Path(args.directory or settings.knowledge_dir), if_changed=args.if_changed))
+    finally:
+        storage.close()
+    return 0
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
+
+    Example: guichet bench --messages 3000
+    """
+    from bot.bench import run_bench
+
+    print(run_bench(settings, messages=args.messages, users=args.users, rate=args.rate, runs=args.runs))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guichet", description="Guichet: a Telegram assistant for migrants and refugees.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(subparsers, name, function):
+        doc = function.__doc__
+        sub = subparsers.add_parser(name, help=doc.splitlines()[0], description=doc,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(function=function)
+        return sub
+
+    add(commands, "run", cmd_run)
+    chat = add(commands, "chat", cmd_chat)
+    chat.add_argument("--language", help="answer in this language (e.g. ar) instead of detecting it")
+    train = add(commands, "train", cmd_train)
+    train.add_argument("--force", action="store_true", help="train even when an identical model exists")
+    nlu = commands.add_parser("nlu", help="parse text or evaluate the NLU model").add_subparsers(dest="nlu_command", required=True, metavar="COMMAND")
+    parse = add(nlu, "parse", cmd_nlu_parse)
+    parse.add_argument("--model", help="path of a model archive (default: the current model)")
+    test = add(nlu, "test", cmd_nlu_test)
+    test.add_argument("--model", help="path of a model archive (default: the current model)")
+    test.add_argument("--tests", default=str(NLU_TESTS), help="folder of test files (default: nlu/tests)")
+    test.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "nlu"), help="where to write the reports")
+    kb = commands.add_parser("kb", help="validate and import the knowledge files").add_subparsers(dest="kb_command", required=True, metavar="COMMAND")
+    validate = add(kb, "validate", cmd_kb_validate)
+    validate.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
+    kb_import = add(kb, "import", cmd_kb_import)
+    kb_import.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
+    kb_import.add_argument("--if-changed", action="store_true", help="skip when the files equal the live knowledge")
+    bench = add(commands, "bench", cmd_bench)
+    bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run")
+    bench.add_argument("--users", type=int, default=300, help="simulated people")
+    bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")
+    bench.add_argument("--runs", type=int, default=3, help="repetitions (medians are reported)")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        settings = Settings.from_env()
+        return args.function(args, settings)
+    except (CLIError, SettingsError) as error:
+        print(f"guichet: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

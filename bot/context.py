@@ -1,0 +1,37 @@
+"""Typed context: handlers reach the assistant through `context.bot_data`, never module globals."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, TypeVar
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.assistant import Assistant, Reply
+
+T = TypeVar("T")
+
+
+@dataclass
+class BotData:
+    """Shared services of the running bot."""
+
+    assistant: Optional[Assistant] = None
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="guichet"))
+    on_shutdown: List[Callable[[], None]] = field(default_factory=list)
+
+    async def run(self, function: Callable[..., T], *args) -> T:
+        """Run blocking work (NLU inference, database) off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def replies(self, method: str, *args) -> List[Reply]:
+        return await self.run(getattr(self.assistant, method), *args)
+
+
+class GuichetContext(CallbackContext[ExtBot, dict, dict, BotData]):
+    """The callback context of every handler."""
+
+    def __init__(self, application: Application, chat_id: Optional[int] = None, user_id: Optional[int] = None):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)

@@ -1,0 +1,78 @@
+"""Settings from the environment (and an optional `.env`), as one frozen value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def _int_set(raw: str, name: str) -> frozenset[int]:
+    values = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            values.add(int(part))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not a numeric Telegram user id") from None
+    return frozenset(values)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment."""
+
+    telegram_bot_token: Optional[str] = field(default=None, repr=False)
+    telegram_api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    database_url: str = ""
+    admin_ids: frozenset[int] = frozenset()
+    data_dir: Path = PROJECT_ROOT / "data"
+    model_dir: Path = PROJECT_ROOT / "models"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge" / "data"
+    webhook_url: Optional[str] = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: Optional[str] = field(default=None, repr=False)
+    default_language: str = "en"
+    secret: Optional[str] = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
+        """Build settings from `environ` (default: `os.environ`, after loading `.env`)."""
+        if environ is None:
+            if dotenv:
+                from dotenv import load_dotenv
+
+                load_dotenv(PROJECT_ROOT / ".env", override=False)
+            environ = os.environ
+        data_dir = Path(environ.get("GUICHET_DATA_DIR") or PROJECT_ROOT / "data")
+        database_url = environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'guichet.sqlite3'}"
+        try:
+            port = int(environ.get("GUICHET_WEBHOOK_PORT", "8443"))
+        except ValueError as error:
+            raise SettingsError(f"invalid number in the environment: {error}") from None
+        return cls(
+            telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_base_url=environ.get("TELEGRAM_API_BASE_URL") or TELEGRAM_DEFAULT_BASE_URL,
+            database_url=database_url,
+            admin_ids=_int_set(environ.get("GUICHET_ADMIN_IDS", ""), "GUICHET_ADMIN_IDS"),
+            data_dir=data_dir,
+            model_dir=Path(environ.get("GUICHET_MODEL_DIR") or PROJECT_ROOT / "models"),
+            knowledge_dir=Path(environ.get("GUICHET_KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge" / "data"),
+            webhook_url=environ.get("GUICHET_WEBHOOK_URL") or None,
+            webhook_listen=environ.get("GUICHET_WEBHOOK_LISTEN", "127.0.0.1"),
+            webhook_port=port,
+            webhook_secret=environ.get("GUICHET_WEBHOOK_SECRET") or None,
+            default_language=environ.get("GUICHET_DEFAULT_LANGUAGE", "en"),
+            secret=environ.get("GUICHET_SECRET") or None,
+        )
