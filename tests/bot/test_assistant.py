@@ -1,0 +1,169 @@
+"""Conversations at the assistant level, with the real NLU model, real SQLite and the shipped knowledge."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.assistant import Assistant, KnowledgeHolder, Sender
+from bot.i18n import FSI, PDI, RLM
+from knowledge.schema import KnowledgeBase, Localized, Service, Source, Topic
+
+
+def buttons(replies):
+    return [b for r in replies for row in r.buttons for b in row]
+
+
+def actions(replies):
+    return [b.action for b in buttons(replies)]
+
+
+def text(replies):
+    return "\n".join(r.text for r in replies)
+
+
+def test_start_is_welcome_privacy_language_picker_then_topics(assistant):
+    replies = assistant.start(Sender("t:1", "en"))
+    assert len(replies) == 2
+    welcome, menu = replies
+    assert "not legal advice" in welcome.text and "112" in welcome.text and "/forget" in welcome.text
+    labels = [b.label for row in welcome.buttons for b in row]
+    assert {"English", "Français", "العربية"} <= set(labels)
+    assert any(a.startswith("topic:ask_housing") for a in actions([menu]))
+
+
+def test_french_housing_question_gets_french_guidance_and_services(assistant):
+    replies = assistant.message(Sender("t:2", "en"), "bonjour mon propriétaire veut me mettre dehors, je cherche un logement")
+    assert all(r.language == "fr" for r in replies)
+    assert "Logement" in replies[0].text or "logement" in replies[0].text
+    assert "Où aller" in replies[1].text and "🏢" in replies[1].text
+    assert "menu" in actions(replies) and "human" in actions(replies) and "lang" in actions(replies)
+
+
+def test_arabic_question_gets_arabic_answer_with_isolated_numbers(assistant):
+    replies = assistant.message(Sender("t:3", "en"), "ما عندي شغل وبدي ساعد في البحث عن عمل")
+    assert all(r.language == "ar" for r in replies)
+    services = replies[-1].text
+    assert services.startswith(RLM)
+    assert f"{FSI}" in services and PDI in services
+    # Latin-script names and phone numbers are wrapped in isolates inside Arabic lines
+    assert any(f"{FSI}{n}{PDI}" in services for n in ("0800 93 947", "Le Forem"))
+
+
+def test_english_residence_question_is_marked_as_not_legal_advice(assistant):
+    replies = assistant.message(Sender("t:4", "en"), "how do I renew my residence permit")
+    assert "not legal advice" in replies[0].text
+    assert "Source:" in replies[0].text and "checked" in replies[0].text
+
+
+def test_emergency_gives_emergency_numbers_first(assistant):
+    replies = assistant.message(Sender("t:5", "en"), "help my husband is hitting me right now")
+    first = replies[0].text
+    assert "112" in first
+    assert first.index("112") < first.index("Source:")
+
+
+def test_gibberish_is_not_answered_confidently(assistant):
+    for message in ("who won the football match yesterday", "asdf qwerty zxcv", "give me a cake recipe"):
+        replies = assistant.message(Sender("t:6", "en"), message)
+        assert "not sure I understood" in replies[0].text, message
+        assert any(a.startswith("topic:") for a in actions(replies))
+
+
+def test_greet_thanks_goodbye_are_short(assistant):
+    sender = Sender("t:7", "fr")
+    assert "Bonjour" in assistant.message(sender, "salut")[0].text
+    assert len(assistant.message(sender, "merci beaucoup")[0].text) < 200
+    assert len(assistant.message(sender, "au revoir")) == 1
+
+
+def test_language_choice_is_stored_and_wins_over_detection(assistant):
+    sender = Sender("t:8", "en")
+    chosen = assistant.action(sender, "lang:ar")
+    assert chosen[0].language == "ar"
+    replies = assistant.message(sender, "I need a lawyer")
+    assert all(r.language == "ar" for r in replies)
+
+
+def test_platform_language_is_negotiated_when_nothing_else_is_known(assistant):
+    assert assistant.start(Sender("t:9", "fr-BE"))[0].language == "fr"
+    assert assistant.start(Sender("t:10", "pt-br"))[0].language == "en"
+
+
+def test_more_services_pages_through_the_list(assistant):
+    replies = assistant.action(Sender("t:11", "en"), "topic:ask_legal_aid")
+    more = [a for a in actions(replies) if a.startswith("more:")]
+    assert more == ["more:ask_legal_aid:3"]
+    page_two = assistant.action(Sender("t:11", "en"), more[0])
+    assert "More places" in page_two[0].text
+    assert page_two[0].text != replies[1].text
+
+
+def test_stale_or_forged_buttons_get_the_menu(assistant):
+    for data in ("topic:ask_parking", "more:ask_housing:x", "something-old", "", "lang:xx"):
+        replies = assistant.action(Sender("t:12", "en"), data)
+        assert "no longer valid" in replies[0].text, data
+        assert any(a.startswith("topic:") for a in actions(replies))
+
+
+def test_forget_asks_then_deletes(assistant, sqlite_storage):
+    sender = Sender("t:13", "en")
+    assistant.action(sender, "lang:fr")
+    assert sqlite_storage.count_people() == 1
+    question = assistant.command(sender, "forget")
+    assert actions(question) == ["forget:yes", "forget:no"]
+    done = assistant.action(sender, "forget:yes")
+    assert "supprimé" in done[0].text
+    assert sqlite_storage.count_people() == 0
+
+
+def test_commands_help_topics_privacy_and_unknown(assistant):
+    sender = Sender("t:14", "en")
+    assert "/forget" in assistant.command(sender, "help")[0].text
+    assert any(a.startswith("topic:") for a in actions(assistant.command(sender, "topics")))
+    assert "never keep what you write" in assistant.command(sender, "privacy")[0].text
+    unknown = assistant.command(sender, "fly<b>")
+    assert "/fly&lt;b&gt;" in unknown[0].text
+
+
+def test_empty_and_very_long_messages(assistant):
+    sender = Sender("t:15", "en")
+    assert "write your question" in assistant.message(sender, "   ")[0].text
+    long = ("I need a lawyer because my landlord wants to evict me " * 200)[:10_000]
+    replies = assistant.message(sender, long)
+    assert replies and all(len(r.text) <= 4096 for r in replies)
+
+
+def test_media_and_edits_get_a_polite_answer_in_the_person_language(assistant):
+    sender = Sender("t:16", "ar")
+    assert assistant.unsupported(sender, "media")[0].language == "ar"
+    assert "edited" in assistant.unsupported(Sender("t:17", "en"), "edited")[0].text
+
+
+def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(parser, sqlite_storage, catalogs):
+    source = (Source("https://example.org/a?b=1&c=2"),)
+    topic = Topic("housing", "ask_housing", "🏠", Localized({"fr": "Logement <script>"}),
+                  Localized({"fr": "Résumé & détails"}), Localized({"fr": ("Étape 1",)}), source, date(2026, 1, 1))
+    service = Service("s", "Maison <b>", ("ask_housing",), "local", Localized({"fr": "Aide"}), source,
+                      date(2026, 1, 1), phone=("04 000 00 00",))
+    holder = KnowledgeHolder(KnowledgeBase((topic,), (service,)))
+    bot = Assistant(parser, sqlite_storage, holder, catalogs, "en")
+    replies = bot.action(Sender("t:18", "en"), "topic:ask_housing")
+    assert "Logement &lt;script&gt;" in replies[0].text
+    assert "Maison &lt;b&gt;" in replies[1].text
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in replies[0].text
+    assert "Not yet translated into your language: shown in French" in replies[0].text
+
+
+def test_request_human_explains_interpreters_are_coming(assistant):
+    replies = assistant.message(Sender("t:19", "en"), "can I talk to a real person please")
+    assert "interpreters will soon" in replies[0].text
+    assert "Where to go" in replies[1].text
+
+
+def test_no_message_text_is_stored(assistant, sqlite_storage):
+    from sqlalchemy import text as sql
+
+    assistant.message(Sender("telegram:777001", "en"), "my secret story about my landlord")
+    with sqlite_storage.engine.connect() as conn:
+        dump = " ".join(str(row) for table in ("people", "kb_meta") for row in conn.execute(sql(f"SELECT * FROM {table}")))
+    assert "secret story" not in dump and "777001" not in dump

@@ -1,0 +1,111 @@
+"""End to end: the real python-telegram-bot Application over HTTP against a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.app import build_application
+from bot.assistant import Assistant, KnowledgeHolder
+from bot.fake_bot_api import FakeBotAPI
+from bot.i18n import RLM
+from bot.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def telegram(parser, sqlite_storage, knowledge, catalogs):
+    """A running bot (long polling) and the fake server it talks to."""
+    api = FakeBotAPI()
+    base_url = await api.start()
+    settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=base_url)
+    assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
+    application = build_application(settings, assistant)
+    await application.initialize()
+    await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "callback_query"])
+    await application.start()
+    try:
+        yield api
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await application.post_shutdown(application)
+        await api.stop()
+
+
+async def test_start_pick_arabic_ask_in_arabic_press_a_button_send_a_sticker(telegram):
+    api, user = telegram, 501
+    api.send_text(user, "/start", "en")
+    welcome, menu = await api.replies(user, 2)
+    assert "Welcome to Guichet" in welcome.text
+    assert {"English", "Français", "العربية"} <= {b["text"] for b in welcome.buttons}
+    assert any(b["callback_data"] == "topic:ask_housing" for b in menu.buttons)
+
+    api.press(user, "lang:ar")
+    chosen = (await api.replies(user, 4))[2]
+    assert chosen.text.startswith(RLM) and "العربية" in chosen.text
+
+    api.send_text(user, "صاحب البيت بدو يطردني من الشقة، وين بلاقي سكن؟", "en")
+    answer = await api.replies(user, 6)
+    guidance, services = answer[4], answer[5]
+    assert guidance.params["parse_mode"] == "HTML"
+    assert "السكن" in guidance.text or "سكن" in guidance.text
+    assert "🏢" in services.text
+    assert {"menu", "human", "lang"} <= {b["callback_data"] for b in services.buttons}
+
+    api.press(user, "topic:ask_health")
+    health = await api.replies(user, 8)
+    assert health[6].text.startswith(RLM)
+
+    api.send_sticker(user)
+    sticker_reply = (await api.replies(user, 9))[8]
+    assert sticker_reply.text.startswith(RLM)  # answered in Arabic, the stored choice
+    assert any(b["callback_data"].startswith("topic:") for b in sticker_reply.buttons)
+
+
+async def test_commands_are_registered_per_language(telegram):
+    calls = await telegram.wait_for(lambda calls: len([c for c in calls if c.method == "setMyCommands"]) >= 4)
+    registered = [c for c in calls if c.method == "setMyCommands"]
+    by_language = {c.params.get("language_code"): c.params["commands"] for c in registered}
+    assert {None, "en", "fr", "ar"} <= set(by_language)
+    assert any(cmd["command"] == "forget" for cmd in by_language["fr"])
+    assert by_language["fr"] != by_language["en"]
+
+
+async def test_photo_voice_document_edit_unknown_command_and_old_button(telegram):
+    api, user = telegram, 502
+    api.send_photo(user)
+    api.send_voice(user)
+    api.send_document(user)
+    api.edit_text(user, "changed my mind")
+    api.send_text(user, "/teleport")
+    api.press(user, "more:ask_housing:not-a-number")
+    replies = await api.replies(user, 6)
+    texts = [r.text for r in replies]
+    assert sum("only read text" in t for t in texts) == 3
+    assert any("edited a message" in t for t in texts)
+    assert any("/teleport" in t for t in texts)
+    assert any("no longer valid" in t for t in texts)
+
+
+async def test_a_person_who_blocked_the_bot_does_not_stop_the_others(telegram):
+    api = telegram
+    api.blocked.add(601)
+    api.send_text(601, "I need a lawyer")
+    api.send_text(602, "I need a lawyer")
+    replies = await api.replies(602, 2)
+    assert "🏢" in replies[1].text
+    # one refused attempt (403), then the bot drops the conversation: no retries, no apology loop
+    assert len(api.sent_to(601)) == 1
+
+
+async def test_long_and_empty_like_messages(telegram):
+    api, user = telegram, 503
+    api.send_text(user, "help " * 2000)
+    api.send_text(user, "ㅤ")
+    replies = await api.replies(user, 2)
+    assert all(0 < len(r.text) <= 4096 for r in replies)
