@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from knowledge.schema import KnowledgeBase, service_from_plain, to_plain, topic_from_plain
 
@@ -87,7 +88,9 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool of open connections: opening the file and setting pragmas per query costs more than the query.
+        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=8, max_overflow=8,
+                               connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -178,9 +181,13 @@ class Storage:
 
     def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None:
         column = "detected_language" if detected else "language"
-        self.person(external_key)
+        statement = update(people).where(people.c.key_hash == self._hash(external_key)).values({column: language})
         with self.engine.begin() as conn:
-            conn.execute(update(people).where(people.c.key_hash == self._hash(external_key)).values({column: language}))
+            if conn.execute(statement).rowcount:
+                return
+        self.person(external_key)  # first contact: create the person, then set the language
+        with self.engine.begin() as conn:
+            conn.execute(statement)
 
     def forget(self, external_key: str) -> bool:
         """Erase everything stored about the person; True when there was something."""
