@@ -1,0 +1,175 @@
+"""`guichet bench`: the real bot process (real model, real SQLite) driven over HTTP by a local fake Bot API.
+
+Measures, as medians of several runs: answered messages per second under a burst, p50/p95 latency from a
+person's message to the bot's first reply at a steady rate, peak RSS of the bot process, cold start
+(process start -> first getUpdates) and the time to validate and import 1,000 generated services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+from bot.fake_bot_api import FakeBotAPI
+from bot.settings import PROJECT_ROOT, Settings
+
+FIRST_USER = 10_000_000
+
+
+def _questions() -> List[str]:
+    """Realistic questions in en, fr and ar: the held-out test messages (never the training data)."""
+    from nlu.training import read_examples
+
+    return [e.text for e in read_examples(sorted((PROJECT_ROOT / "nlu" / "tests").glob("*.yml")))]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _first_replies(api: FakeBotAPI, sent: Dict[int, float], timeout: float) -> Dict[int, float]:
+    """Wait until every chat in `sent` got a reply; return chat -> seconds from its message to the first reply."""
+    deadline = time.monotonic() + timeout
+    latencies: Dict[int, float] = {}
+    seen = 0
+    while len(latencies) < len(sent) and time.monotonic() < deadline:
+        for call in api.calls[seen:]:
+            if call.method == "sendMessage" and call.chat_id in sent and call.chat_id not in latencies:
+                latencies[call.chat_id] = call.at - sent[call.chat_id]
+        seen = len(api.calls)
+        await asyncio.sleep(0.01)
+    return latencies
+
+
+async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float, questions: List[str]) -> Dict[str, float]:
+    api = FakeBotAPI()
+    await api.start()
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+           "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "GUICHET_DATA_DIR": str(workdir),
+           "GUICHET_MODEL_DIR": str(settings.model_dir)}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while api.first_poll_at is None:
+            if process.poll() is not None:
+                raise RuntimeError("the bot exited: " + process.stderr.read().decode()[-2000:])
+            await asyncio.sleep(0.01)
+        cold_start = api.first_poll_at - started
+        users = itertools.count(FIRST_USER)
+        text = itertools.cycle(questions)
+        # warm-up, then a burst: every message at once, one person each
+        warm = {next(users): time.monotonic() for _ in range(20)}
+        for chat in warm:
+            api.send_text(chat, next(text), "en")
+        await _first_replies(api, warm, 60)
+        burst: Dict[int, float] = {}
+        for _ in range(messages):
+            chat = next(users)
+            api.send_text(chat, next(text), "en")
+            burst[chat] = time.monotonic()
+        begin = min(burst.values())
+        answered = await _first_replies(api, burst, 600)
+        end = max(burst[c] + l for c, l in answered.items())
+        throughput = len(answered) / (end - begin)
+        # steady rate: one message every 1/rate seconds for about 20 seconds
+        steady: Dict[int, float] = {}
+        count = int(rate * 20)
+        for i in range(count):
+            target = time.monotonic()
+            chat = next(users)
+            api.send_text(chat, next(text), "en")
+            steady[chat] = time.monotonic()
+            await asyncio.sleep(max(0.0, 1 / rate - (time.monotonic() - target)))
+        latencies = sorted((await _first_replies(api, steady, 120)).values())
+        rss = _peak_rss_mb(process.pid)
+        return {
+            "throughput": throughput, "answered": len(answered) / messages,
+            "p50": statistics.median(latencies) * 1000, "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
+            "rss": rss, "cold_start": cold_start,
+        }
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        await api.stop()
+
+
+def generate_services(directory: Path, count: int) -> None:
+    """`count` synthetic (clearly fake) services next to the real topics, for the import benchmark."""
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data" / "topics", directory / "topics")
+    services = directory / "services"
+    services.mkdir()
+    topics = [p.stem for p in (PROJECT_ROOT / "knowledge" / "data" / "topics").glob("*.yml")]
+    from knowledge.schema import TOPIC_INTENTS
+
+    for i in range(count):
+        intent = TOPIC_INTENTS[i % len(TOPIC_INTENTS)]
+        (services / f"bench-{i:04d}.yml").write_text(
+            f"id: bench-{i:04d}\nname: Bench service {i}\ntopics: [{intent}]\narea: local\n"
+            f"description:\n  en: Synthetic service {i} for the benchmark.\n  fr: Service fictif {i}.\n  ar: خدمة تجريبية {i}.\n"
+            f"address: Rue du Test {i}, 4000 Liège\nphone: [\"04 000 {i % 100:02d} {i % 97:02d}\"]\n"
+            f"website: https://example.org/{i}\nsources:\n  - url: https://example.org/{i}\n"
+            f"    covers: [description, address, phone, website]\nlast_reviewed: 2026-01-01\n", encoding="utf-8")
+    assert topics
+
+
+def _import_seconds(workdir: Path, count: int) -> float:
+    from bot.cli import import_knowledge
+    from knowledge.store import Storage
+
+    data = workdir / f"kb-{count}"
+    if not data.exists():
+        generate_services(data, count)
+    storage = Storage(f"sqlite:///{workdir / f'import-{time.monotonic_ns()}.sqlite3'}", b"bench")
+    try:
+        start = time.perf_counter()
+        import_knowledge(storage, data)
+        return time.perf_counter() - start
+    finally:
+        storage.close()
+
+
+def run_bench(settings: Settings, *, messages: int = 3000, users: int = 300, rate: float = 30.0, runs: int = 3) -> str:
+    """Run everything `runs` times; return a Markdown table of medians (and every run's value)."""
+    del users  # every message comes from its own simulated person, so replies can be attributed exactly
+    questions = _questions()
+    results: List[Dict[str, float]] = []
+    imports: List[float] = []
+    with tempfile.TemporaryDirectory(prefix="guichet-bench-") as tmp:
+        workdir = Path(tmp)
+        for run in range(runs):
+            (workdir / "bench.sqlite3").unlink(missing_ok=True)
+            results.append(asyncio.run(_one_run(settings, workdir, messages, rate, questions)))
+            imports.append(_import_seconds(workdir, 1000))
+            print(f"run {run + 1}/{runs}: {results[-1]} import={imports[-1]:.2f}s", file=sys.stderr)
+    rows = [
+        ("answered messages/s (burst of %d)" % messages, "throughput", "%.0f", "≥ 150"),
+        ("share of burst answered", "answered", "%.3f", "1.000"),
+        ("p50 latency at %.0f msg/s (ms)" % rate, "p50", "%.1f", ""),
+        ("p95 latency at %.0f msg/s (ms)" % rate, "p95", "%.1f", "≤ 100"),
+        ("peak RSS of the bot (MB)", "rss", "%.0f", "≤ 1200"),
+        ("cold start: process start → first poll (s)", "cold_start", "%.1f", "≤ 20"),
+    ]
+    lines = ["| measure | median | runs | target |", "|---|---|---|---|"]
+    for label, key, fmt, target in rows:
+        values = [r[key] for r in results]
+        lines.append(f"| {label} | {fmt % statistics.median(values)} | {', '.join(fmt % v for v in values)} | {target} |")
+    lines.append(f"| validate + import 1,000 services (s) | {statistics.median(imports):.2f} | "
+                 f"{', '.join('%.2f' % v for v in imports)} | ≤ 5 |")
+    return "\n".join(lines)
