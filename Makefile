@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	if [ -z "$$python_bin" ]; then echo "Python 3.10 is needed: pyenv install $(PYTHON_VERSION)"; exit 1; fi; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 		rm -rf $(VENV) && $$python_bin -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.0" "setuptools==70.3.0" "wheel==0.45.1"
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
