@@ -1,0 +1,67 @@
+"""Storage against SQLite and PostgreSQL: knowledge round trip, atomic import, people and erasure."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from bot.cli import CLIError, import_knowledge
+from knowledge.schema import to_plain
+from tests.conftest import KNOWLEDGE_DIR
+
+
+def test_knowledge_round_trip(storage, knowledge):
+    storage.replace_knowledge(knowledge)
+    loaded = storage.load_knowledge()
+    assert loaded.digest == knowledge.digest
+    assert sorted(map(to_plain, loaded.services), key=lambda s: s["id"]) == sorted(map(to_plain, knowledge.services), key=lambda s: s["id"])
+    assert loaded.topic_for("ask_housing") == knowledge.topic_for("ask_housing")
+
+
+def test_a_broken_import_leaves_the_live_knowledge_untouched(storage, tmp_path):
+    good = tmp_path / "good"
+    shutil.copytree(KNOWLEDGE_DIR, good)
+    assert "imported 14 topics" in import_knowledge(storage, good)
+    before = storage.load_knowledge()
+    bad = tmp_path / "bad"
+    shutil.copytree(KNOWLEDGE_DIR, bad)
+    (bad / "services" / "cpas-liege.yml").write_text("id: cpas-liege\nname: [broken\n", encoding="utf-8")
+    (bad / "services" / "unia.yml").unlink()
+    with pytest.raises(CLIError) as error:
+        import_knowledge(storage, bad)
+    assert "cpas-liege.yml:3: error: YAML syntax" in str(error.value)
+    assert "live knowledge was left as it was" in str(error.value)
+    after = storage.load_knowledge()
+    assert after == before and after.service("unia") is not None
+
+
+def test_import_if_changed_skips_identical_files(storage, tmp_path):
+    import_knowledge(storage, KNOWLEDGE_DIR)
+    assert import_knowledge(storage, KNOWLEDGE_DIR, if_changed=True) == "knowledge unchanged: nothing to import"
+
+
+def test_people_get_a_stable_pseudonym_and_languages(storage):
+    first = storage.person("telegram:12345")
+    assert first.pseudonym.startswith("P-") and storage.person("telegram:12345").pseudonym == first.pseudonym
+    assert storage.person("telegram:999").pseudonym != first.pseudonym
+    storage.set_language("telegram:12345", "ar")
+    storage.set_language("telegram:12345", "fr", detected=True)
+    person = storage.person("telegram:12345")
+    assert (person.language, person.detected_language) == ("ar", "fr")
+
+
+def test_telegram_ids_are_never_stored_in_clear(storage):
+    storage.person("telegram:5550123")
+    with storage.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM people")).all()
+    assert rows and "5550123" not in repr(rows)
+
+
+def test_forget_erases_the_person(storage):
+    storage.set_language("telegram:1", "fr")
+    assert storage.forget("telegram:1") is True
+    assert storage.count_people() == 0
+    assert storage.forget("telegram:1") is False
+    assert storage.person("telegram:1").language is None

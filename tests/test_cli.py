@@ -1,0 +1,73 @@
+"""The guichet CLI, tested by its exact output and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from tests.conftest import KNOWLEDGE_DIR
+
+GUICHET = [sys.executable, "-m", "bot.cli"]
+
+
+def run(args, stdin: str = "", env=None, cwd=None):
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(GUICHET + args, input=stdin, capture_output=True, text=True, timeout=300,
+                          env=environment, cwd=cwd or PROJECT_ROOT)
+
+
+def test_every_command_has_help_with_an_example():
+    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["bench"]):
+        result = run(command + ["--help"])
+        assert result.returncode == 0 and "Example:" in result.stdout, command
+
+
+def test_kb_validate_ok_and_broken(tmp_path):
+    assert run(["kb", "validate", str(KNOWLEDGE_DIR)]).returncode == 0
+    broken = tmp_path / "data"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    path = broken / "services" / "unia.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("area: national", "area: everywhere"), encoding="utf-8")
+    result = run(["kb", "validate", str(broken)], cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("data/services/unia.yml:") and "area 'everywhere'" in lines[0]
+
+
+def test_kb_import_refuses_a_broken_folder_and_changes_nothing(tmp_path, sqlite_url):
+    env = {"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)}
+    assert run(["kb", "import", str(KNOWLEDGE_DIR)], env=env).stdout.startswith("imported 14 topics")
+    broken = tmp_path / "data"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    (broken / "topics" / "housing.yml").write_text("id: housing\n  bad: indentation\n", encoding="utf-8")
+    result = run(["kb", "import", str(broken)], env=env)
+    assert result.returncode == 1 and "housing.yml:2: error: YAML syntax" in result.stderr
+    assert "knowledge unchanged" in run(["kb", "import", "--if-changed", str(KNOWLEDGE_DIR)], env=env).stdout
+
+
+def test_nlu_parse_writes_one_json_object_per_line(nlu_model):
+    result = run(["nlu", "parse", "--model", str(nlu_model)], stdin="je cherche un logement\nمرحبا\n\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    assert {"text", "intent", "confidence", "language", "entities"} <= set(rows[0])
+    assert rows[0]["intent"] == "ask_housing" and rows[0]["language"] == "fr"
+    assert rows[1]["intent"] == "greet" and rows[1]["language"] == "ar"
+    assert rows[2]["intent"] == "nlu_fallback"
+
+
+def test_chat_answers_on_stdout(tmp_path, sqlite_url, nlu_model):
+    env = {"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)}
+    result = run(["chat"], stdin="I need a lawyer\n#1\n", env=env)
+    assert result.returncode == 0
+    assert "Where to go:" in result.stdout and "[#1]" in result.stdout
+
+
+def test_run_without_token_says_how_to_connect(tmp_path):
+    result = run(["run"], env={"TELEGRAM_BOT_TOKEN": "", "GUICHET_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1 and "TELEGRAM_BOT_TOKEN is not set" in result.stderr
