@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 SERVICES_PER_PAGE = 3
 MAX_TEXT_CHARS = 4000  # Telegram's limit is 4096 characters per message
+LATIN_RUN = re.compile(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])")
 DETECTION_CONFIDENCE = 0.6  # below this, the detected language of a message is not trusted
 COMMANDS = ("start", "help", "topics", "language", "privacy", "forget")
 COMMAND_DESCRIPTIONS = {
@@ -159,7 +161,7 @@ class Assistant:
         _ = self._(language)
         if name == "help":
             lines = [_("I can help with:")]
-            lines += [f"{t.emoji} {_e(self._pick(t.title, language)[0])}" for t in self.knowledge.current.menu_topics()]
+            lines += [f"{t.emoji} {_e(t.title.pick(language)[0])}" for t in self.knowledge.current.menu_topics()]
             lines += ["", _("Write your question in your own words, in your language, or choose a topic."), ""]
             lines += [f"/{cmd} — {_e(_(COMMAND_DESCRIPTIONS[cmd]))}" for cmd in COMMANDS]
             return [self._reply("\n".join(lines), language, self._menu_row(language))]
@@ -273,10 +275,10 @@ class Assistant:
 
     def _topic_text(self, topic: Topic, language: str) -> str:
         _ = self._(language)
-        title, used = self._pick(topic.title, language)
-        summary, used_summary = self._pick(topic.summary, language)
-        steps, used_steps = self._pick(topic.steps, language)
-        bring, _used = self._pick(topic.bring, language)
+        title, used = topic.title.pick(language)
+        summary, used_summary = topic.summary.pick(language)
+        steps, used_steps = topic.steps.pick(language)
+        bring, _used = topic.bring.pick(language)
         lines = [f"{topic.emoji} <b>{_e(title)}</b>"]
         if topic.legal:
             lines.append("<i>" + _e(_("General information, not legal advice. Check your own situation with a lawyer or a service below.")) + "</i>")
@@ -311,7 +313,7 @@ class Assistant:
     def _service_text(self, service: Service, language: str) -> str:
         _ = self._(language)
         iso = lambda value: isolate(_e(value), language)  # noqa: E731
-        description, used = self._pick(service.description, language)
+        description, used = service.description.pick(language)
         lines = [f"🏢 <b>{iso(service.name)}</b>"]
         if description:
             lines.append(_e(description))
@@ -319,7 +321,7 @@ class Assistant:
             lines.append("📍 " + iso(service.address))
         elif service.is_remote:
             lines.append("🌍 " + _e(_("By phone or online (no local office listed).")))
-        hours, _h = self._pick(service.hours, language)
+        hours, _h = service.hours.pick(language)
         if hours:
             lines.append("🕒 " + self._ltr_safe(hours, language))
         if service.phone:
@@ -335,10 +337,10 @@ class Assistant:
             lines.append("🗣 " + _e(_("Languages spoken: not known — ask when you contact them.")))
         if service.interpreter_on_request:
             lines.append("🧑‍🤝‍🧑 " + _e(_("An interpreter can be requested.")))
-        cost, _c = self._pick(service.cost, language)
+        cost, _c = service.cost.pick(language)
         if cost:
             lines.append("💶 " + self._ltr_safe(cost, language))
-        eligibility, _el = self._pick(service.eligibility, language)
+        eligibility, _el = service.eligibility.pick(language)
         if eligibility:
             lines.append("👥 " + self._ltr_safe(eligibility, language))
         lines.append(self._sources_line(service.sources, service.last_reviewed, language))
@@ -359,18 +361,12 @@ class Assistant:
             language=language_name(used or "en", language))) + "</i>"
 
     @staticmethod
-    def _pick(text: Localized, language: str):
-        return text.pick(language)
-
-    @staticmethod
     def _ltr_safe(text: str, language: str) -> str:
         """Escape a knowledge text; in RTL languages isolate its Latin-script runs (numbers, URLs)."""
         escaped = _e(text)
         if not is_rtl(language):
             return escaped
-        import re
-
-        return re.sub(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])", lambda m: isolate(m.group(1), language), escaped)
+        return LATIN_RUN.sub(lambda m: isolate(m.group(1), language), escaped)
 
     # -- pieces ------------------------------------------------------------------------------
     def _human(self, language: str) -> List[Reply]:
@@ -404,7 +400,7 @@ class Assistant:
         return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
 
     def _topic_rows(self, language: str) -> List[List[Button]]:
-        buttons = [Button(f"{t.emoji} {self._pick(t.title, language)[0]}", f"topic:{t.intent}")
+        buttons = [Button(f"{t.emoji} {t.title.pick(language)[0]}", f"topic:{t.intent}")
                    for t in self.knowledge.current.menu_topics()]
         return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
 

@@ -89,13 +89,20 @@ def test_each_rule_reports_file_and_line(kb_dir, change, expected):
     assert any(expected in p for p in problems), problems
 
 
-def test_duplicate_id_names_the_other_file(kb_dir):
+def test_files_outside_topics_and_services_are_refused(kb_dir):
     content = (kb_dir / "services" / "cpas-liege.yml").read_text(encoding="utf-8")
     (kb_dir / "services" / "copy").mkdir()
     (kb_dir / "services" / "copy" / "cpas-liege.yml").write_text(content, encoding="utf-8")
     result = load_directory(kb_dir, shown_root=kb_dir)
-    # a nested folder is not a knowledge kind; the duplicate check fires for same-kind files
-    assert result.errors
+    assert [str(p) for p in result.errors] == [
+        "services/copy/cpas-liege.yml:1: error: knowledge files go in a 'topics/' or 'services/' folder"]
+
+
+def test_two_topics_for_one_intent(kb_dir):
+    content = (kb_dir / "topics" / "housing.yml").read_text(encoding="utf-8")
+    problems = _problems(kb_dir, "housing-bis.yml", content.replace("id: housing", "id: housing-bis"), kind="topics")
+    # files are read in name order: the second one read is the one reported
+    assert problems == ["topics/housing.yml:2: error: intent 'ask_housing' already has topic 'housing-bis'"]
 
 
 def test_id_must_match_file_name(kb_dir):
