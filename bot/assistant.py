@@ -13,7 +13,7 @@ from typing import Callable, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
 
 from bot.i18n import N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, rtl_lines
-from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Localized, Service, Topic
+from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Service, Topic
 
 logger = logging.getLogger(__name__)
 

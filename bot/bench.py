@@ -88,7 +88,7 @@ async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float
         # steady rate: one message every 1/rate seconds for about 20 seconds
         steady: Dict[int, float] = {}
         count = int(rate * 20)
-        for i in range(count):
+        for _ in range(count):
             target = time.monotonic()
             chat = next(users)
             api.send_text(chat, next(text), "en")
@@ -143,9 +143,11 @@ def _import_seconds(workdir: Path, count: int) -> float:
         storage.close()
 
 
-def run_bench(settings: Settings, *, messages: int = 3000, users: int = 300, rate: float = 30.0, runs: int = 3) -> str:
-    """Run everything `runs` times; return a Markdown table of medians (and every run's value)."""
-    del users  # every message comes from its own simulated person, so replies can be attributed exactly
+def run_bench(settings: Settings, *, messages: int = 3000, rate: float = 30.0, runs: int = 3) -> str:
+    """Run everything `runs` times; return a Markdown table of medians (and every run's value).
+
+    Every message comes from its own simulated person, so each reply is attributed exactly.
+    """
     questions = _questions()
     results: List[Dict[str, float]] = []
     imports: List[float] = []

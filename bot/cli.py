@@ -224,7 +224,7 @@ def cmd_bench(args, settings: Settings) -> int:
     """
     from bot.bench import run_bench
 
-    print(run_bench(settings, messages=args.messages, users=args.users, rate=args.rate, runs=args.runs))
+    print(run_bench(settings, messages=args.messages, rate=args.rate, runs=args.runs))
     return 0
 
 
@@ -260,8 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_import.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
     kb_import.add_argument("--if-changed", action="store_true", help="skip when the files equal the live knowledge")
     bench = add(commands, "bench", cmd_bench)
-    bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run")
-    bench.add_argument("--users", type=int, default=300, help="simulated people")
+    bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")
     bench.add_argument("--runs", type=int, default=3, help="repetitions (medians are reported)")
     return parser

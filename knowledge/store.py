@@ -17,7 +17,6 @@ from sqlalchemy import (
     JSON,
     Column,
     Date,
-    DateTime,
     MetaData,
     String,
     Table,

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 
 from bot.settings import PROJECT_ROOT
 from tests.conftest import KNOWLEDGE_DIR
