@@ -131,7 +131,9 @@ class Assistant:
                venue: Optional[Venue] = None) -> Reply:
         text = rtl_lines(text, language)
         if len(text) > MAX_TEXT_CHARS:
-            text = text[: MAX_TEXT_CHARS - 1] + "…"
+            # Cut between lines: each rendered line closes its own tags, so the HTML stays valid.
+            cut = text.rfind("\n", 0, MAX_TEXT_CHARS - 2)
+            text = text[: cut if cut > 0 else MAX_TEXT_CHARS - 2] + "\n…"
         return Reply(text, language, tuple(tuple(row) for row in buttons), venue)
 
     # -- entry points ----------------------------------------------------------------------

@@ -167,3 +167,18 @@ def test_no_message_text_is_stored(assistant, sqlite_storage):
     with sqlite_storage.engine.connect() as conn:
         dump = " ".join(str(row) for table in ("people", "kb_meta") for row in conn.execute(sql(f"SELECT * FROM {table}")))
     assert "secret story" not in dump and "777001" not in dump
+
+
+def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(parser, sqlite_storage, catalogs):
+    from bot.fake_bot_api import html_problem
+
+    source = (Source("https://example.org/a"),)
+    services = tuple(
+        Service(f"s{i}", f"Service {i}", ("ask_housing",), "local", Localized({"en": "<b>x</b> " * 300}), source,
+                date(2026, 1, 1), website="https://example.org/long") for i in range(3))
+    topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
+                  Localized({"en": ("Step",)}), source, date(2026, 1, 1))
+    bot = Assistant(parser, sqlite_storage, KnowledgeHolder(KnowledgeBase((topic,), services)), catalogs, "en")
+    reply = bot.action(Sender("t:20", "en"), "topic:ask_housing")[1]
+    assert len(reply.text) <= 4000 and reply.text.endswith("\n…")
+    assert html_problem(reply.text) is None
