@@ -53,8 +53,26 @@ def _clean(text: str) -> str:
     return (text or "").strip().lstrip("/").strip()[:MAX_PARSE_CHARS]
 
 
+class _Pending:
+    """One message waiting for the model, filled in by whichever thread runs the batch."""
+
+    __slots__ = ("text", "result", "error")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.result: Optional[ParseResult] = None
+        self.error: Optional[BaseException] = None
+
+
 class NLUParser:
-    """A loaded Rasa NLU model. Thread-safe; parse calls are serialised."""
+    """A loaded Rasa NLU model. Thread-safe.
+
+    The model runs one batch at a time. Threads that call `parse` while a batch is running queue their
+    message; the next thread to get the model parses everything queued in one pass (a batch of 8 costs
+    about half as much per message as 8 single parses), so a burst of messages shares the work.
+    """
+
+    MAX_BATCH = 32
 
     def __init__(self, model_path: Path):
         from rasa.engine.loader import load_predict_graph_runner
@@ -69,16 +87,40 @@ class NLUParser:
         self._metadata, self._runner = load_predict_graph_runner(
             self._storage_dir, model_path, LocalModelStorage, DaskGraphRunner
         )
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while the model runs
+        self._queue_lock = threading.Lock()
+        self._queue: List[_Pending] = []
 
     def close(self) -> None:
         shutil.rmtree(self._storage_dir, ignore_errors=True)
 
     def parse(self, text: str) -> ParseResult:
-        return self.parse_many([text])[0]
+        pending = _Pending(text)
+        with self._queue_lock:
+            self._queue.append(pending)
+        while pending.result is None and pending.error is None:
+            with self._lock:
+                if pending.result is not None or pending.error is not None:
+                    break  # another thread parsed it with its batch
+                with self._queue_lock:
+                    batch = self._queue[: self.MAX_BATCH]
+                    del self._queue[: self.MAX_BATCH]
+                try:
+                    for item, result in zip(batch, self._parse_unlocked([item.text for item in batch])):
+                        item.result = result
+                except BaseException as error:  # every waiting thread learns about it, not only this one
+                    for item in batch:
+                        item.error = error
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
 
     def parse_many(self, texts: Sequence[str]) -> List[ParseResult]:
         """Parse several messages in one pass through the model."""
+        with self._lock:
+            return self._parse_unlocked(texts)
+
+    def _parse_unlocked(self, texts: Sequence[str]) -> List[ParseResult]:
         from rasa.core.channels.channel import UserMessage
 
         cleaned = [_clean(t) for t in texts]
@@ -88,11 +130,10 @@ class NLUParser:
             if not text:
                 results[i] = ParseResult(text=texts[i] or "", intent="nlu_fallback", confidence=0.0)
         if todo:
-            with self._lock:
-                output = self._runner.run(
-                    inputs={"__message__": [UserMessage(cleaned[i]) for i in todo]},
-                    targets=[self._metadata.nlu_target],
-                )[self._metadata.nlu_target]
+            output = self._runner.run(
+                inputs={"__message__": [UserMessage(cleaned[i]) for i in todo]},
+                targets=[self._metadata.nlu_target],
+            )[self._metadata.nlu_target]
             for i, message in zip(todo, output):
                 results[i] = self._result(texts[i], message.as_dict(only_output_properties=True))
         return [r for r in results if r is not None]

@@ -72,3 +72,14 @@ def test_held_out_quality_floor(parser, tmp_path):
 ])
 def test_mixed_language_messages(parser, text, intent):
     assert parser.parse(text).intent == intent
+
+
+def test_parses_from_many_threads_share_batches_and_keep_their_own_results(parser):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [e.text for e in read_examples(sorted(NLU_TESTS.glob("*.yml")))][:200]
+    alone = [parser.parse(t) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(parser.parse, texts))
+    assert [(r.text, r.intent, r.language) for r in together] == [(r.text, r.intent, r.language) for r in alone]
+    assert parser.parse("   ").intent == "nlu_fallback"
