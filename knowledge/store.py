@@ -154,23 +154,31 @@ class Storage:
     def _hash(self, external_key: str) -> str:
         return hmac.new(self._secret, external_key.encode(), hashlib.sha256).hexdigest()
 
-    def person(self, external_key: str) -> Person:
-        """The person behind `external_key` (e.g. 'telegram:123'), created on first contact."""
+    def person(self, external_key: str, *, detected: Optional[str] = None) -> Person:
+        """The person behind `external_key` (e.g. 'telegram:123'), created on first contact.
+
+        `detected`, the language their message was written in, is remembered in the same transaction.
+        """
         key_hash = self._hash(external_key)
         today = date.today()
         with self.engine.begin() as conn:
             row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
             if row is not None:
+                changes = {}
                 if row.last_seen_on != today:
-                    conn.execute(update(people).where(people.c.key_hash == key_hash).values(last_seen_on=today))
-                return Person(row.pseudonym, row.language, row.detected_language)
+                    changes["last_seen_on"] = today
+                if detected and row.detected_language != detected:
+                    changes["detected_language"] = detected
+                if changes:
+                    conn.execute(update(people).where(people.c.key_hash == key_hash).values(changes))
+                return Person(row.pseudonym, row.language, changes.get("detected_language", row.detected_language))
         for _ in range(5):
             pseudonym = "P-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(insert(people).values(pseudonym=pseudonym, key_hash=key_hash,
+                    conn.execute(insert(people).values(pseudonym=pseudonym, key_hash=key_hash, detected_language=detected,
                                                        created_on=today, last_seen_on=today))
-                return Person(pseudonym)
+                return Person(pseudonym, None, detected)
             except IntegrityError:
                 with self.engine.connect() as conn:  # a concurrent first message created the person
                     row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()

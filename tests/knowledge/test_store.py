@@ -52,6 +52,14 @@ def test_people_get_a_stable_pseudonym_and_languages(storage):
     assert (person.language, person.detected_language) == ("ar", "fr")
 
 
+def test_the_detected_language_is_remembered_with_the_lookup(storage):
+    assert storage.person("telegram:42", detected="ar").detected_language == "ar"  # created with it
+    assert storage.person("telegram:42").detected_language == "ar"
+    person = storage.person("telegram:42", detected="fr")  # an existing person writes in another language
+    assert (person.language, person.detected_language) == (None, "fr")
+    assert storage.person("telegram:42").detected_language == "fr" and storage.count_people() == 1
+
+
 def test_telegram_ids_are_never_stored_in_clear(storage):
     storage.person("telegram:5550123")
     with storage.engine.connect() as conn:
