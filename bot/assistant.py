@@ -77,7 +77,7 @@ class PersonView(Protocol):
 
 
 class People(Protocol):
-    def person(self, external_key: str) -> PersonView: ...
+    def person(self, external_key: str, *, detected: Optional[str] = None) -> PersonView: ...
 
     def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None: ...
 
@@ -112,14 +112,12 @@ class Assistant:
     # -- language --------------------------------------------------------------------------
     def language_for(self, sender: Sender, detected: Optional[str] = None, confidence: float = 0.0) -> str:
         """Stored choice > language of this message > last detected > the app's language > default."""
-        person = self.people.person(sender.key)
         supported = self.catalogs.languages
+        if detected not in supported or confidence < DETECTION_CONFIDENCE:
+            detected = None
+        person = self.people.person(sender.key, detected=detected)
         if person.language in supported:
             return person.language
-        if detected in supported and confidence >= DETECTION_CONFIDENCE:
-            if person.detected_language != detected:
-                self.people.set_language(sender.key, detected, detected=True)
-            return detected
         if person.detected_language in supported:
             return person.detected_language
         return self.catalogs.negotiate(sender.platform_language) or self.default_language
@@ -273,7 +271,12 @@ class Assistant:
         if topic is None:
             return [self._reply(_("I don't have information on this yet. Choose another topic or ask for a person."),
                                 language, self._topic_rows(language) + [[self._human_button(language)]])]
-        return [self._reply(self._topic_text(topic, language), language), self._services_reply(intent, language, 0)]
+        guidance = self._reply(self._topic_text(topic, language), language)
+        services = self._services_reply(intent, language, 0)
+        joined = guidance.text + "\n\n" + services.text
+        if len(joined) <= MAX_TEXT_CHARS:  # one message: one notification, one request on a slow network
+            return [Reply(joined, language, services.buttons, services.venue)]
+        return [guidance, services]
 
     def _topic_text(self, topic: Topic, language: str) -> str:
         _ = self._(language)
