@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -12,6 +13,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.components.intent_classifier import fast_coefficients
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,21 @@ _TRUSTED_TYPES = {
     "numpy.int64",
     "builtins.getattr",
 }
+
+
+# Letters of the non-Latin scripts of the target languages: Cyrillic, Arabic (with Persian/Pashto forms), Ge'ez.
+_NON_LATIN = re.compile(r"[\u0400-\u04FF\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF\u1200-\u139F\u2D80-\u2DDF\uAB00-\uAB2F]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*")
+
+
+def sentence_text(text: str) -> str:
+    """The part of a message that tells its language.
+
+    A message written in a non-Latin script is judged without its Latin-script words: in "بدي titre de séjour"
+    or "потрібен CPAS" the borrowed French words say nothing about the writer's language. Latin-only
+    messages (French, Somali, romanised Dari, Arabizi…) are kept whole.
+    """
+    return _LATIN_WORD.sub(" ", text) if _NON_LATIN.search(text) else text
 
 
 def example_language(message: Message) -> Optional[str]:
@@ -88,7 +106,7 @@ class LanguageIdentifier(GraphComponent):
         for message in training_data.training_examples:
             language = example_language(message)
             if language and message.get(TEXT):
-                texts.append(message.get(TEXT))
+                texts.append(sentence_text(message.get(TEXT)))
                 labels.append(language)
         if len(set(labels)) < 2:
             logger.warning("LanguageIdentifier: fewer than two labelled languages in the training data; not trained")
@@ -121,6 +139,7 @@ class LanguageIdentifier(GraphComponent):
                     if not untrusted <= _TRUSTED_TYPES:
                         raise ValueError(f"unexpected types in {path}: {sorted(untrusted - _TRUSTED_TYPES)}")
                     pipeline = sio.load(path, trusted=sorted(untrusted))
+                    fast_coefficients(pipeline[-1])
         except ValueError as error:
             logger.warning("LanguageIdentifier could not be loaded: %s", error)
         return cls(config, model_storage, resource, pipeline)
@@ -129,7 +148,7 @@ class LanguageIdentifier(GraphComponent):
         """Sets `language` and `language_confidence` on each message."""
         if self._pipeline is None or not messages:
             return messages
-        texts = [(m.get(TEXT) or "")[: self._config["max_chars"]] for m in messages]
+        texts = [sentence_text((m.get(TEXT) or "")[: self._config["max_chars"]]) for m in messages]
         probabilities = self._pipeline.predict_proba(texts)
         classes = self._pipeline.classes_
         for message, text, row in zip(messages, texts, probabilities):
