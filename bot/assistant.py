@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
 
-from bot.i18n import N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, rtl_lines
+from bot.i18n import (N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, requested_language,
+                      rtl_lines)
 from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Service, Topic
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,9 @@ class Assistant:
         if intent == "goodbye":
             return [self._reply(_("Take care. I'm here whenever you need me."), language)]
         if intent == "change_language":
+            wanted = requested_language(text, self.catalogs.languages)
+            if wanted and wanted != language:  # "speak Arabic please"; "I don't understand French" gets the picker
+                return self._switch_language(sender, wanted)
             return [self._reply(_("Choose your language:"), language, self._language_rows())]
         if intent == "request_human":
             return self._human(language)
@@ -210,10 +214,7 @@ class Assistant:
         data = data or ""
         kind, _sep, rest = data.partition(":")
         if kind == "lang" and rest in self.catalogs.languages:
-            self.people.set_language(sender.key, rest)
-            _ = self._(rest)
-            return [self._reply(_("Okay, I will answer in {language}.").format(language=_e(language_name(rest, rest))), rest),
-                    self.topic_menu(rest)]
+            return self._switch_language(sender, rest)
         language = self.language_for(sender)
         _ = self._(language)
         if kind == "topic" and self.knowledge.current.topic_for(rest):
@@ -374,6 +375,13 @@ class Assistant:
         return LATIN_RUN.sub(lambda m: isolate(m.group(1), language), escaped)
 
     # -- pieces ------------------------------------------------------------------------------
+    def _switch_language(self, sender: Sender, language: str) -> List[Reply]:
+        """Remember the person's choice (it outlives restarts: it is in the database) and confirm in that language."""
+        self.people.set_language(sender.key, language)
+        _ = self._(language)
+        return [self._reply(_("Okay, I will answer in {language}.").format(language=_e(language_name(language, language))),
+                            language), self.topic_menu(language)]
+
     def _human(self, language: str) -> List[Reply]:
         _ = self._(language)
         text = "\n".join([

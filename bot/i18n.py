@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gettext as _gettext
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.dates import format_date
 from babel.support import Translations
+from rapidfuzz import fuzz, process
 
 from bot.settings import PROJECT_ROOT
 from knowledge.schema import LANGUAGE_CODES
@@ -24,6 +26,22 @@ NATIVE_NAMES: Dict[str, str] = {
     "ti": "ትግርኛ", "so": "Soomaali", "uk": "Українська", "ru": "Русский", "tr": "Türkçe", "es": "Español",
 }
 RTL_LANGUAGES = frozenset({"ar", "fa", "ps"})
+# How people name a language when they ask for it, beyond CLDR's names: adjectives, stems of inflected forms
+# ("по-русски", "українською"), romanisations. Matched fuzzily, so typos and prefixes ("بالعربي") pass.
+SPOKEN_NAMES: Dict[str, Tuple[str, ...]] = {
+    "en": ("english", "inglizi", "انجليزي", "انكليزي", "انگلیسی", "انګلیسي", "англійськ", "английск", "ingilizce", "ingles"),
+    "fr": ("francais", "français", "fransızca", "فرنسي", "فرانسوی", "французьк", "французск", "frans"),
+    "nl": ("nederlands", "vlaams", "néerlandais", "neerlandais", "dutch", "هولندي"),
+    "ar": ("arabic", "arabe", "arabi", "3arabi", "عربي", "عربی", "арабськ", "арабск"),
+    "fa": ("farsi", "dari", "persian", "فارسی", "دری", "perse"),
+    "ps": ("pashto", "pashtu", "pachto", "پښتو", "پشتو"),
+    "ti": ("tigrinya", "tigrigna", "tigrinia", "ትግርኛ"),
+    "so": ("somali", "soomaali", "somalien"),
+    "uk": ("ukrainian", "ukrainien", "українськ", "украинск", "ukrainca"),
+    "ru": ("russian", "russe", "русск", "русском", "російськ", "rusça", "ruso", "روسي"),
+    "tr": ("turkish", "turc", "türkçe", "turkce", "турецьк", "турецк", "تركي"),
+    "es": ("spanish", "espagnol", "español", "espanol", "іспанськ", "испанск", "اسباني"),
+}
 
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 
@@ -93,3 +111,25 @@ def local_date(value: date, language: str) -> str:
 
 def in_own_names(codes: Iterable[str]) -> Tuple[Tuple[str, str], ...]:
     return tuple((code, NATIVE_NAMES.get(code, code)) for code in codes)
+
+
+@lru_cache(maxsize=None)
+def _names_for(codes: Tuple[str, ...]) -> Dict[str, str]:
+    """Every name of every language in `codes`, lower-cased, mapped to its code."""
+    names: Dict[str, str] = {}
+    for code in codes:
+        found = {NATIVE_NAMES.get(code, code), *SPOKEN_NAMES.get(code, ())}
+        for in_language in codes:
+            found.add(language_name(code, in_language))
+        for name in found:
+            if len(name) >= 4:
+                names.setdefault(name.casefold(), code)
+    return names
+
+
+def requested_language(text: str, codes: Iterable[str]) -> Optional[str]:
+    """The language a message asks for ("speak Arabic please", "en français svp", "بالعربي"), if it names one."""
+    names = _names_for(tuple(codes))
+    words = text.casefold()
+    match = process.extractOne(words, list(names), scorer=fuzz.partial_ratio, score_cutoff=88)
+    return names[match[0]] if match else None

@@ -58,3 +58,18 @@ def test_dependency_rule_between_layers():
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
                 for name in names:
                     assert name.split(".")[0] not in banned, f"{path.relative_to(PROJECT_ROOT)} imports {name}"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("speak arabic please", "ar"), ("parle français stp", "fr"), ("en espanol por favor", "es"),
+    ("türkçe konuş", "tr"), ("по-русски пожалуйста", "ru"), ("українською будь ласка", "uk"),
+    ("ብትግርኛ ተዛረብ", "ti"), ("af soomaali", "so"), ("په پښتو خبرې وکړه", "ps"), ("فارسی لطفا", "fa"),
+    ("in het nederlands aub", "nl"), ("بالعربي", "ar"), ("بدي احكي انكليزي", "en"), ("inglizi please", "en"),
+    ("change language", None), ("can you speak another language", None), ("je veux changer de langue", None),
+    ("hello", None),
+])
+def test_a_language_asked_for_by_name(text, language):
+    from bot.i18n import requested_language
+    from knowledge.schema import LANGUAGE_CODES
+
+    assert requested_language(text, LANGUAGE_CODES) == language

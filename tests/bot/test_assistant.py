@@ -86,6 +86,18 @@ def test_language_choice_is_stored_and_wins_over_detection(assistant):
     assert all(r.language == "ar" for r in replies)
 
 
+def test_asking_for_a_language_by_name_switches_and_survives_a_restart(assistant, parser, sqlite_storage, knowledge,
+                                                                       catalogs):
+    sender = Sender("t:30", "en")
+    switched = assistant.message(sender, "can you speak arabic please")
+    assert switched[0].language == "ar" and "العربية" in switched[0].text
+    restarted = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")  # a new process
+    assert restarted.message(sender, "I need a lawyer")[0].language == "ar"
+    # asking for the language already spoken is a complaint about it: show the picker
+    picker = restarted.message(sender, "ما بفهم عربي، غير اللغة")
+    assert "lang:en" in actions(picker)
+
+
 def test_platform_language_is_negotiated_when_nothing_else_is_known(assistant):
     assert assistant.start(Sender("t:9", "fr-BE"))[0].language == "fr"
     assert assistant.start(Sender("t:10", "pt-br"))[0].language == "en"
