@@ -168,15 +168,28 @@ def cmd_nlu_test(args, settings: Settings) -> int:
     """Evaluate the NLU model on the held-out test set: accuracy and macro-F1 per language and per intent.
 
     Writes intent_report.json, intent_errors.json and language_report.json to --out.
+    With --config, trains that pipeline on nlu/data first (cached in models/compare/) to compare pipelines.
     Example: guichet nlu test --out reports/nlu
+    Example: guichet nlu test --config nlu/configs/diet.yml --out reports/nlu-diet
     """
+    import time
+
     from nlu.parser import NLUParser
-    from nlu.training import evaluate, read_examples
+    from nlu.training import evaluate, read_examples, train
 
     test_files = sorted(Path(args.tests).glob("*.yml"))
     if not test_files:
         raise CLIError(f"no test files in {args.tests}")
-    parser = NLUParser(Path(args.model) if args.model else _model_path(settings))
+    if args.config:
+        if args.model:
+            raise CLIError("give --model or --config, not both")
+        start = time.perf_counter()
+        model, trained = train(Path(args.config), NLU_DATA, settings.model_dir / "compare")
+        print(f"{args.config}: " + (f"trained in {time.perf_counter() - start:.0f} s" if trained else "model already trained")
+              + f" ({model.name})")
+    else:
+        model = Path(args.model) if args.model else _model_path(settings)
+    parser = NLUParser(model)
     try:
         evaluation = evaluate(parser, read_examples(test_files), Path(args.out))
     finally:
@@ -250,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--model", help="path of a model archive (default: the current model)")
     test = add(nlu, "test", cmd_nlu_test)
     test.add_argument("--model", help="path of a model archive (default: the current model)")
+    test.add_argument("--config", help="train and evaluate this pipeline instead (e.g. nlu/configs/diet.yml)")
     test.add_argument("--tests", default=str(NLU_TESTS), help="folder of test files (default: nlu/tests)")
     test.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "nlu"), help="where to write the reports")
     kb = commands.add_parser("kb", help="validate and import the knowledge files").add_subparsers(dest="kb_command", required=True, metavar="COMMAND")
