@@ -51,6 +51,23 @@ def test_arabic_question_gets_arabic_answer_with_isolated_numbers(assistant):
     assert any(f"{FSI}{n}{PDI}" in services for n in ("0800 93 947", "Le Forem"))
 
 
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("language, question", [
+    ("fa", "صاحب خانه می‌خواهد مرا از خانه بیرون کند، کجا خانه پیدا کنم؟"),
+    ("ps", "زه کور ته اړتیا لرم، چیرته کور پیدا کړم؟"),
+])
+def test_dari_and_pashto_answers_read_right_to_left_with_isolated_latin(assistant, language, question):
+    reply = assistant.message(Sender(f"t:rtl-{language}", "en"), question)[-1]
+    assert reply.language == language
+    lines = [line for line in reply.text.split("\n") if line]
+    assert all(line.startswith(RLM) for line in lines)
+    assert FSI in reply.text and PDI in reply.text  # Latin names, addresses and phones isolated
+    picker = assistant.command(Sender(f"t:rtl-{language}", "en"), "language")[0]
+    assert {"دری", "پښتو", "ትግርኛ", "Українська", "Soomaali"} <= {b.label for row in picker.buttons for b in row}
+
+
 def test_english_residence_question_is_marked_as_not_legal_advice(assistant):
     replies = assistant.message(Sender("t:4", "en"), "how do I renew my residence permit")
     assert "not legal advice" in replies[0].text

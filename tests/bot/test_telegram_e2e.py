@@ -98,7 +98,10 @@ async def test_a_person_who_blocked_the_bot_does_not_stop_the_others(telegram):
     api.send_text(602, "I need a lawyer")
     replies = await api.replies(602, 1)
     assert "🏢" in replies[0].text
-    # one refused attempt (403), then the bot drops the conversation: no retries, no apology loop
+    await api.wait_for(lambda calls: api.sent_to(601))
+    api.send_text(602, "thanks")  # after the refusal the others are still answered…
+    await api.replies(602, 2)
+    # …and the blocked person cost one refused attempt (403): no retries, no apology loop
     assert len(api.sent_to(601)) == 1
 
 
