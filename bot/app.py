@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Callable, Iterable
+import signal
+from typing import Callable, Iterable, Optional
 
 from telegram import BotCommand
 from telegram.error import TelegramError
@@ -19,8 +21,9 @@ from telegram.ext import (
 
 from bot.assistant import COMMANDS, Assistant
 from bot.context import BotData, GuichetContext
-from bot.handlers import conversation, errors, fallbacks
+from bot.handlers import admin, conversation, errors, fallbacks
 from bot.http import AiohttpRequest
+from bot.knowledge_updates import KnowledgeUpdates
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & private, fallbacks.edited))
     application.add_handler(CommandHandler("start", conversation.start, filters=private))
+    application.add_handler(CommandHandler("reload", admin.reload, filters=private))
     application.add_handler(CommandHandler([c for c in COMMANDS if c != "start"], conversation.command, filters=private))
     application.add_handler(MessageHandler(filters.COMMAND & private, conversation.command))
     application.add_handler(MessageHandler(filters.TEXT & private, conversation.text))
@@ -44,8 +48,9 @@ def register(application: Application) -> None:
     application.add_error_handler(errors.on_error)
 
 
-async def _post_init(application: Application) -> None:
-    """Register the command list with Telegram, once per interface language."""
+async def _post_init(application: Application, knowledge_poll_seconds: float = 0) -> None:
+    """Register the command list with Telegram, once per interface language; start following the knowledge."""
+    _start_following_knowledge(application, knowledge_poll_seconds)
     assistant: Assistant = application.bot_data.assistant
     for language in (None, *assistant.catalogs.languages):
         commands = [BotCommand(c, d) for c, d in assistant.command_descriptions(language or assistant.default_language)]
@@ -55,8 +60,36 @@ async def _post_init(application: Application) -> None:
             logger.warning("could not register commands for %s: %s", language or "default", error)
 
 
+async def _follow_knowledge(data: BotData, every: float, wake: asyncio.Event) -> None:
+    """Swap in new live knowledge (after `guichet kb import`) every `every` seconds, or at once on SIGHUP."""
+    while True:
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=every)
+        except asyncio.TimeoutError:
+            pass
+        wake.clear()
+        try:
+            await data.run(data.knowledge_updates.refresh)
+        except Exception:  # a database hiccup must not stop the watch; the next round retries
+            logger.exception("could not check for new knowledge")
+
+
+def _start_following_knowledge(application: Application, every: float) -> None:
+    data: BotData = application.bot_data
+    if data.knowledge_updates is None or every <= 0:
+        return
+    wake = asyncio.Event()
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, wake.set)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no SIGHUP
+        pass
+    data.tasks.append(asyncio.get_running_loop().create_task(_follow_knowledge(data, every, wake)))
+
+
 async def _post_shutdown(application: Application) -> None:
     data: BotData = application.bot_data
+    for task in data.tasks:
+        task.cancel()
     data.executor.shutdown(wait=False)
     for close in data.on_shutdown:
         close()
@@ -68,7 +101,8 @@ def file_base_url(base_url: str) -> str:
     return f"{head}/file/{tail}"
 
 
-def build_application(settings: Settings, assistant: Assistant, on_shutdown: Iterable[Callable[[], None]] = ()) -> Application:
+def build_application(settings: Settings, assistant: Assistant, on_shutdown: Iterable[Callable[[], None]] = (),
+                      knowledge_updates: Optional[KnowledgeUpdates] = None) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -81,11 +115,13 @@ def build_application(settings: Settings, assistant: Assistant, on_shutdown: Ite
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=GuichetContext, bot_data=BotData))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .post_init(_post_init)
+        .post_init(lambda app: _post_init(app, settings.knowledge_poll_seconds))
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data.assistant = assistant
+    application.bot_data.knowledge_updates = knowledge_updates
+    application.bot_data.admin_ids = settings.admin_ids
     application.bot_data.on_shutdown.extend(on_shutdown)
     register(application)
     return application

@@ -61,25 +61,20 @@ def _ui_languages() -> List[str]:
 
 def import_knowledge(storage, directory: Path, *, if_changed: bool = False) -> str:
     """Validate `directory` and swap it in atomically; return a one-line summary. Raises CLIError on errors."""
-    from knowledge.loader import digest_of, load_directory
+    from knowledge.updates import import_directory
 
-    directory = Path(directory)
-    if if_changed and directory.is_dir() and storage.knowledge_digest() == digest_of(directory):
-        return "knowledge unchanged: nothing to import"
-    result = load_directory(directory, _ui_languages())
-    if result.errors:
-        raise CLIError("\n".join(str(p) for p in result.errors)
-                       + f"\n{len(result.errors)} error(s): the live knowledge was left as it was")
-    storage.replace_knowledge(result.knowledge)
-    kb = result.knowledge
-    return f"imported {len(kb.topics)} topics and {len(kb.services)} services ({len(result.warnings)} warnings)"
+    outcome = import_directory(storage, directory, _ui_languages(), if_changed=if_changed)
+    if outcome.problems:
+        raise CLIError("\n".join(str(p) for p in outcome.problems) + "\n" + outcome.summary)
+    return outcome.summary
 
 
 @contextmanager
 def open_assistant(settings: Settings) -> Iterator:
-    """Everything the assistant needs, opened in order and closed in reverse."""
+    """The assistant and its knowledge updates, with everything they need, opened in order and closed in reverse."""
     from bot.assistant import Assistant, KnowledgeHolder
     from bot.i18n import Catalogs
+    from bot.knowledge_updates import KnowledgeUpdates
     from nlu.parser import NLUParser
 
     storage = _storage(settings)
@@ -91,7 +86,9 @@ def open_assistant(settings: Settings) -> Iterator:
             logger.info(import_knowledge(storage, settings.knowledge_dir))
             knowledge = storage.load_knowledge()
         parser = NLUParser(_model_path(settings))
-        yield Assistant(parser, storage, KnowledgeHolder(knowledge), Catalogs(), settings.default_language)
+        holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
+        yield (Assistant(parser, storage, holder, catalogs, settings.default_language),
+               KnowledgeUpdates(storage, holder, settings.knowledge_dir, catalogs.languages))
     finally:
         if parser is not None:
             parser.close()
@@ -110,8 +107,8 @@ def cmd_run(args, settings: Settings) -> int:
 
     from bot.app import build_application
 
-    with open_assistant(settings) as assistant:
-        application = build_application(settings, assistant)
+    with open_assistant(settings) as (assistant, updates):
+        application = build_application(settings, assistant, knowledge_updates=updates)
         if settings.webhook_url:
             logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
             application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
@@ -130,7 +127,7 @@ def cmd_chat(args, settings: Settings) -> int:
     """
     from bot.terminal import chat
 
-    with open_assistant(settings) as assistant:
+    with open_assistant(settings) as (assistant, _updates):
         chat(assistant, sys.stdin, sys.stdout, language=args.language)
     return 0
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, FrozenSet, List, Optional, TypeVar
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.assistant import Assistant, Reply
+
+if TYPE_CHECKING:
+    from bot.knowledge_updates import KnowledgeUpdates
 
 T = TypeVar("T")
 
@@ -19,8 +22,11 @@ class BotData:
     """Shared services of the running bot."""
 
     assistant: Optional[Assistant] = None
+    knowledge_updates: Optional["KnowledgeUpdates"] = None
+    admin_ids: FrozenSet[int] = frozenset()
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="guichet"))
     on_shutdown: List[Callable[[], None]] = field(default_factory=list)
+    tasks: List["asyncio.Task"] = field(default_factory=list)  # background work, cancelled at shutdown
 
     async def run(self, function: Callable[..., T], *args) -> T:
         """Run blocking work (NLU inference, database) off the event loop."""

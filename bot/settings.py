@@ -45,6 +45,7 @@ class Settings:
     webhook_secret: Optional[str] = field(default=None, repr=False)
     default_language: str = "en"
     secret: Optional[str] = field(default=None, repr=False)
+    knowledge_poll_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
@@ -59,6 +60,7 @@ class Settings:
         database_url = environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'guichet.sqlite3'}"
         try:
             port = int(environ.get("GUICHET_WEBHOOK_PORT", "8443"))
+            poll = float(environ.get("GUICHET_KNOWLEDGE_POLL_SECONDS", "10"))
         except ValueError as error:
             raise SettingsError(f"invalid number in the environment: {error}") from None
         return cls(
@@ -75,4 +77,5 @@ class Settings:
             webhook_secret=environ.get("GUICHET_WEBHOOK_SECRET") or None,
             default_language=environ.get("GUICHET_DEFAULT_LANGUAGE", "en"),
             secret=environ.get("GUICHET_SECRET") or None,
+            knowledge_poll_seconds=poll,
         )

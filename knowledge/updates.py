@@ -1,0 +1,31 @@
+"""Validate a knowledge folder and swap it into the database in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Tuple
+
+from knowledge.loader import Problem, digest_of, load_directory
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    imported: bool
+    summary: str
+    problems: Tuple[Problem, ...] = ()  # errors: nothing was imported
+
+
+def import_directory(storage, directory: Path, languages: Iterable[str], *, if_changed: bool = False) -> ImportOutcome:
+    """Validate `directory`; when it has no error, replace the live knowledge with it atomically."""
+    directory = Path(directory)
+    if if_changed and directory.is_dir() and storage.knowledge_digest() == digest_of(directory):
+        return ImportOutcome(False, "knowledge unchanged: nothing to import")
+    result = load_directory(directory, languages)
+    if result.errors:
+        return ImportOutcome(False, f"{len(result.errors)} error(s): the live knowledge was left as it was",
+                             tuple(result.errors))
+    storage.replace_knowledge(result.knowledge)
+    kb = result.knowledge
+    return ImportOutcome(True, f"imported {len(kb.topics)} topics and {len(kb.services)} services "
+                               f"({len(result.warnings)} warnings)")
