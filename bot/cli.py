@@ -199,12 +199,12 @@ def cmd_nlu_test(args, settings: Settings) -> int:
 def cmd_kb_validate(args, settings: Settings) -> int:
     """Check the knowledge files; print one line per problem as path:line: message.
 
-    Exit 0 when valid, 1 when there are errors (or warnings with --strict).
-    Example: guichet kb validate knowledge/data
+    Exit 0 when valid, 1 when there are errors (or warnings with --strict). Entries not reviewed for
+    --max-age days get a warning. Example: guichet kb validate --strict --max-age 180 knowledge/data
     """
     from knowledge.loader import load_directory
 
-    result = load_directory(Path(args.directory or settings.knowledge_dir), _ui_languages())
+    result = load_directory(Path(args.directory or settings.knowledge_dir), _ui_languages(), max_age_days=args.max_age)
     for problem in result.problems:
         print(problem)
     failing = result.errors or (args.strict and result.warnings)
@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = add(kb, "validate", cmd_kb_validate)
     validate.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
+    validate.add_argument("--max-age", type=int, default=365, metavar="DAYS",
+                          help="warn about entries whose last_reviewed is older than DAYS (default 365)")
     kb_import = add(kb, "import", cmd_kb_import)
     kb_import.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
     kb_import.add_argument("--if-changed", action="store_true", help="skip when the files equal the live knowledge")

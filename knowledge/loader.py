@@ -73,8 +73,9 @@ class LoadResult:
 class _File:
     """Problem collection for one YAML file, with line lookup helpers."""
 
-    def __init__(self, path: Path, shown: str, problems: List[Problem]):
+    def __init__(self, path: Path, shown: str, problems: List[Problem], max_age_days: Optional[int] = None):
         self.path, self.shown, self.problems = path, shown, problems
+        self.max_age_days = max_age_days  # older `last_reviewed` dates get a warning
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.shown, line, message))
@@ -160,6 +161,9 @@ def _date(f: _File, node: CommentedMap, key: str) -> Optional[date]:
         return None
     if value > date.today():
         f.error(line, f"'{key}' {value} is in the future")
+    elif f.max_age_days is not None and (date.today() - value).days > f.max_age_days:
+        f.warning(line, f"'{key}' {value} is more than {f.max_age_days} days old: check the facts against the "
+                        f"sources again, then update the date")
     return value
 
 
@@ -336,7 +340,7 @@ def digest_of(directory: Path) -> str:
 
 
 def load_directory(directory: Path, expected_languages: Iterable[str] = ("en", "fr", "ar"),
-                   *, shown_root: Optional[Path] = None) -> LoadResult:
+                   *, shown_root: Optional[Path] = None, max_age_days: Optional[int] = None) -> LoadResult:
     """Read `directory/topics/*.yml` and `directory/services/*.yml`; never raises on bad content."""
     expected = tuple(expected_languages)
     problems: List[Problem] = []
@@ -355,7 +359,7 @@ def load_directory(directory: Path, expected_languages: Iterable[str] = ("en", "
     services: List[Service] = []
     seen: Dict[str, str] = {}
     for path in knowledge_files(directory):
-        f = _File(path, shown(path), problems)
+        f = _File(path, shown(path), problems, max_age_days)
         kind = path.parent.name
         if kind not in ("topics", "services"):
             f.error(1, "knowledge files go in a 'topics/' or 'services/' folder")

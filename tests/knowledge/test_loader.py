@@ -89,6 +89,16 @@ def test_each_rule_reports_file_and_line(kb_dir, change, expected):
     assert any(expected in p for p in problems), problems
 
 
+def test_an_entry_not_reviewed_for_too_long_gets_a_warning(kb_dir):
+    (kb_dir / "services" / "test-service.yml").write_text(textwrap.dedent(GOOD_SERVICE), encoding="utf-8")
+    old = load_directory(kb_dir, ("en", "fr", "ar"), shown_root=kb_dir, max_age_days=30)
+    assert "services/test-service.yml:14: warning: 'last_reviewed' 2026-01-10 is more than 30 days old" in \
+        "\n".join(map(str, old.warnings))
+    assert not old.errors
+    recent = load_directory(kb_dir, ("en", "fr", "ar"), shown_root=kb_dir, max_age_days=100_000)
+    assert not [p for p in recent.warnings if "days old" in p.message]
+
+
 def test_files_outside_topics_and_services_are_refused(kb_dir):
     content = (kb_dir / "services" / "cpas-liege.yml").read_text(encoding="utf-8")
     (kb_dir / "services" / "copy").mkdir()
