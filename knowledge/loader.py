@@ -289,10 +289,10 @@ def _parse_service(f: _File, node: CommentedMap, expected: Sequence[str]) -> Opt
         f.error(f.key_line(node, "interpreter_on_request"), "'interpreter_on_request' must be true or false")
         interpreter = None
     sources = _sources(f, node, with_covers=True)
-    covered = {name for source in sources for name in source.covers}
-    for name in FACT_FIELDS:
-        if node.get(name) not in (None, "", [], {}) and name not in covered:
-            f.error(f.key_line(node, name), f"'{name}' is a fact with no source: add '{name}' to the 'covers' of the source that states it")
+    covered = {fact for source in sources for fact in source.covers}
+    for fact in FACT_FIELDS:  # not `name`: that is the service's name, used below
+        if node.get(fact) not in (None, "", [], {}) and fact not in covered:
+            f.error(f.key_line(node, fact), f"'{fact}' is a fact with no source: add '{fact}' to the 'covers' of the source that states it")
     values = dict(
         description=_localized(f, node, "description", expected, required=True),
         hours=_localized(f, node, "hours", expected),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot.assistant import Assistant, KnowledgeHolder, Sender
@@ -31,13 +32,15 @@ def test_start_is_welcome_privacy_language_picker_then_topics(assistant):
     assert any(a.startswith("topic:ask_housing") for a in actions([menu]))
 
 
-def test_french_housing_question_gets_french_guidance_and_services(assistant):
+def test_french_housing_question_gets_french_guidance_and_services(assistant, knowledge):
     replies = assistant.message(Sender("t:2", "en"), "bonjour mon propriétaire veut me mettre dehors, je cherche un logement")
     assert len(replies) == 1  # guidance and services in one message: one notification
     assert replies[0].language == "fr"
     guidance, services = replies[0].text.split("Où aller", 1)
     assert "Logement" in guidance or "logement" in guidance
     assert "🏢" in services and "🏢" not in guidance
+    shown = re.findall(r"🏢 <b>([^<]+)</b>", services)
+    assert len(shown) == 3 and set(shown) <= {s.name for s in knowledge.services}  # each service by its own name
     assert "menu" in actions(replies) and "human" in actions(replies) and "lang" in actions(replies)
 
 
@@ -139,7 +142,7 @@ def test_more_services_pages_through_the_list(assistant):
     assert more == ["more:ask_legal_aid:3"]
     page_two = assistant.action(Sender("t:11", "en"), more[0])
     assert "More places" in page_two[0].text
-    first_page = replies[0].text.split("Where to go:", 1)[1]
+    first_page = replies[-1].text.split("Where to go:", 1)[1]
     assert page_two[0].text.split("More places:", 1)[1] not in first_page
 
 

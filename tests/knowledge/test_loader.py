@@ -45,6 +45,12 @@ def test_shipped_knowledge_has_en_fr_ar_everywhere():
     assert not result.problems, "\n".join(map(str, result.problems))
 
 
+def test_services_keep_their_own_names(knowledge):
+    names = {s.id: s.name for s in knowledge.services}
+    assert names["cpas-liege"] == "CPAS de Liège"
+    assert len(set(names.values())) == len(names)
+
+
 def test_emergency_topic_gives_112_first(knowledge):
     steps, _ = knowledge.topic_for("emergency").steps.pick("en")
     assert "112" in steps[0]
