@@ -227,6 +227,28 @@ def cmd_kb_import(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_kb_report(args, settings: Settings) -> int:
+    """What needs an administrator: stale entries, missing translations per language, services with no contact
+    details, topics with fewer than 2 services. A table in the terminal, or Markdown/CSV for the meeting.
+
+    Example: guichet kb report --format markdown --output report.md
+    """
+    from knowledge import report
+    from knowledge.loader import load_directory
+
+    result = load_directory(Path(args.directory or settings.knowledge_dir), _ui_languages())
+    if result.errors:
+        raise CLIError("\n".join(map(str, result.errors)) + "\nfix these errors first ('guichet kb validate')")
+    items = report.findings(result.knowledge, _ui_languages(), max_age_days=args.max_age)
+    text = {"table": report.as_table, "markdown": report.as_markdown, "csv": report.as_csv}[args.format](items)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{len(items)} findings written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
@@ -272,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     kb_import = add(kb, "import", cmd_kb_import)
     kb_import.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
     kb_import.add_argument("--if-changed", action="store_true", help="skip when the files equal the live knowledge")
+    kb_report = add(kb, "report", cmd_kb_report)
+    kb_report.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
+    kb_report.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    kb_report.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    kb_report.add_argument("--max-age", type=int, default=365, metavar="DAYS", help="stale after DAYS (default 365)")
     bench = add(commands, "bench", cmd_bench)
     bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")
