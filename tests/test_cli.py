@@ -22,7 +22,7 @@ def run(args, stdin: str = "", env=None, cwd=None):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["bench"]):
+    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["bench"]):
         result = run(command + ["--help"])
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
@@ -37,6 +37,14 @@ def test_kb_validate_ok_and_broken(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("data/services/unia.yml:") and "area 'everywhere'" in lines[0]
+
+
+def test_kb_report_writes_markdown_for_the_meeting(tmp_path):
+    out = tmp_path / "report.md"
+    result = run(["kb", "report", "--format", "markdown", "--output", str(out), "--max-age", "-1"])
+    assert result.returncode == 0 and "findings written to" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "## Not reviewed for too long" in text and "| services/cpas-liege |" in text  # --max-age -1: all stale
 
 
 def test_kb_import_refuses_a_broken_folder_and_changes_nothing(tmp_path, sqlite_url):
