@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
@@ -19,6 +21,7 @@ from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Service, Topic
 logger = logging.getLogger(__name__)
 
 SERVICES_PER_PAGE = 3
+LAST_TOPICS_KEPT = 10_000
 MAX_TEXT_CHARS = 4000  # Telegram's limit is 4096 characters per message
 LATIN_RUN = re.compile(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])")
 DETECTION_CONFIDENCE = 0.6  # below this, the detected language of a message is not trusted
@@ -85,6 +88,10 @@ class People(Protocol):
     def forget(self, external_key: str) -> bool: ...
 
 
+class Gaps(Protocol):
+    def count_unanswered(self, kind: str, language: str, topic: str = "") -> None: ...
+
+
 @dataclass
 class KnowledgeHolder:
     """The current knowledge snapshot; `replace` swaps it atomically for all readers."""
@@ -103,8 +110,12 @@ class Assistant:
     """Turns what a person sends into replies."""
 
     def __init__(self, parser: Parser, people: People, knowledge: KnowledgeHolder, catalogs: Catalogs,
-                 default_language: str = "en"):
+                 default_language: str = "en", gaps: Optional[Gaps] = None):
         self.parser = parser
+        self.gaps = gaps
+        # The topic last answered to each person, in memory only (for 'asked for a human after an answer').
+        self._last_topic: "OrderedDict[str, str]" = OrderedDict()
+        self._last_topic_lock = threading.Lock()
         self.people = people
         self.knowledge = knowledge
         self.catalogs = catalogs
@@ -191,6 +202,7 @@ class Assistant:
         logger.debug("intent=%s confidence=%.2f language=%s", intent, result.confidence, language)
         _ = self._(language)
         if intent in FALLBACK_INTENTS:
+            self._count("not_understood" if intent == "nlu_fallback" else "out_of_scope", language)
             text = _("I'm not sure I understood. Could you say it in other words, or choose a topic?")
             return [self._reply(text, language, self._topic_rows(language) + [[self._human_button(language)]])]
         if intent == "greet":
@@ -206,8 +218,8 @@ class Assistant:
                 return self._switch_language(sender, wanted)
             return [self._reply(_("Choose your language:"), language, self._language_rows())]
         if intent == "request_human":
-            return self._human(language)
-        return self.topic_answer(intent, language)
+            return self._human(sender, language)
+        return self._answer(sender, intent, language)
 
     def action(self, sender: Sender, data: Optional[str]) -> List[Reply]:
         """A button press; presses on old or unknown buttons get a polite answer and the menu."""
@@ -218,7 +230,7 @@ class Assistant:
         language = self.language_for(sender)
         _ = self._(language)
         if kind == "topic" and self.knowledge.current.topic_for(rest):
-            return self.topic_answer(rest, language)
+            return self._answer(sender, rest, language)
         if kind == "more":
             intent, _sep, offset = rest.rpartition(":")
             if self.knowledge.current.topic_for(intent) and offset.isdigit():
@@ -228,7 +240,7 @@ class Assistant:
         if data == "lang":
             return [self._reply(_("Choose your language:"), language, self._language_rows())]
         if data == "human":
-            return self._human(language)
+            return self._human(sender, language)
         if data == "forget":
             return [self._forget_question(language)]
         if data == "forget:yes":
@@ -382,7 +394,26 @@ class Assistant:
         return [self._reply(_("Okay, I will answer in {language}.").format(language=_e(language_name(language, language))),
                             language), self.topic_menu(language)]
 
-    def _human(self, language: str) -> List[Reply]:
+    def _answer(self, sender: Sender, intent: str, language: str) -> List[Reply]:
+        with self._last_topic_lock:
+            self._last_topic[sender.key] = intent
+            self._last_topic.move_to_end(sender.key)
+            if len(self._last_topic) > LAST_TOPICS_KEPT:
+                self._last_topic.popitem(last=False)
+        return self.topic_answer(intent, language)
+
+    def _count(self, kind: str, language: str, topic: str = "") -> None:
+        if self.gaps is not None:
+            try:
+                self.gaps.count_unanswered(kind, language, topic)
+            except Exception:  # a statistic must never cost a person their answer
+                logger.exception("could not count an unanswered message")
+
+    def _human(self, sender: Sender, language: str) -> List[Reply]:
+        with self._last_topic_lock:
+            topic = self._last_topic.pop(sender.key, None)
+        if topic is not None:
+            self._count("human_after_answer", language, topic)
         _ = self._(language)
         text = "\n".join([
             _("🧑 Talking to a person: trained community interpreters will soon be able to take over this conversation here."),

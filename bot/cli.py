@@ -87,7 +87,7 @@ def open_assistant(settings: Settings) -> Iterator:
             knowledge = storage.load_knowledge()
         parser = NLUParser(_model_path(settings))
         holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
-        yield (Assistant(parser, storage, holder, catalogs, settings.default_language),
+        yield (Assistant(parser, storage, holder, catalogs, settings.default_language, gaps=storage),
                KnowledgeUpdates(storage, holder, settings.knowledge_dir, catalogs.languages))
     finally:
         if parser is not None:
@@ -249,6 +249,36 @@ def cmd_kb_report(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_kb_gaps(args, settings: Settings) -> int:
+    """What to write next: how often, per day and language, the bot did not understand, was asked something out
+    of scope, or was asked for a person right after an answer (per topic). Counts only: no message text is kept.
+
+    Example: guichet kb gaps --days 30
+    """
+    from datetime import date, timedelta
+
+    storage = _storage(settings)
+    try:
+        rows = storage.unanswered_counts(date.today() - timedelta(days=args.days))
+    finally:
+        storage.close()
+    if not rows:
+        print(f"no unanswered messages counted in the last {args.days} days")
+        return 0
+    print(f"{'day':<10}  {'lang':<4}  {'kind':<18}  {'topic':<24}  count")
+    for day, language, kind, topic, count in rows:
+        print(f"{day.isoformat():<10}  {language:<4}  {kind:<18}  {topic or '-':<24}  {count}")
+    totals: dict = {}
+    for _day, language, kind, topic, count in rows:
+        totals[(kind, topic or language)] = totals.get((kind, topic or language), 0) + count
+    print("\nwrite next (most frequent first):")
+    for (kind, what), count in sorted(totals.items(), key=lambda item: -item[1])[:10]:
+        hint = {"human_after_answer": f"the '{what}' answer did not settle it", "not_understood": f"questions in '{what}' not understood",
+                "out_of_scope": f"'{what}' questions outside the topics"}.get(kind, kind)
+        print(f"  {count:>5}  {hint}")
+    return 0
+
+
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
@@ -299,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb_report.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
     kb_report.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
     kb_report.add_argument("--max-age", type=int, default=365, metavar="DAYS", help="stale after DAYS (default 365)")
+    gaps = add(kb, "gaps", cmd_kb_gaps)
+    gaps.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     bench = add(commands, "bench", cmd_bench)
     bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")

@@ -11,12 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from sqlalchemy import (
     JSON,
     Column,
     Date,
+    Integer,
     MetaData,
     String,
     Table,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    and_,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -56,6 +58,16 @@ kb_meta = Table(
     "kb_meta", metadata,
     Column("key", String(60), primary_key=True),
     Column("value", String(200), nullable=False),
+)
+# Counts only, never text: how often the bot could not help, per day, language and kind of gap.
+# kind: 'not_understood' (nlu_fallback), 'out_of_scope', 'human_after_answer' (topic = the answer's intent).
+unanswered = Table(
+    "unanswered", metadata,
+    Column("day", Date, primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+    Column("topic", String(60), primary_key=True, default=""),
+    Column("count", Integer, nullable=False, default=0),
 )
 people = Table(
     "people", metadata,
@@ -201,6 +213,30 @@ class Storage:
         with self.engine.begin() as conn:
             result = conn.execute(delete(people).where(people.c.key_hash == self._hash(external_key)))
         return result.rowcount > 0
+
+    # -- gaps: counts, never text ---------------------------------------------------------------
+    def count_unanswered(self, kind: str, language: str, topic: str = "", day: Optional[date] = None) -> None:
+        """Add one to today's counter for (language, kind, topic)."""
+        key = dict(day=day or date.today(), language=language or "", kind=kind, topic=topic or "")
+        condition = and_(*(getattr(unanswered.c, column) == value for column, value in key.items()))
+        for _ in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    if conn.execute(update(unanswered).where(condition).values(count=unanswered.c.count + 1)).rowcount:
+                        return
+                    conn.execute(insert(unanswered).values(count=1, **key))
+                    return
+            except IntegrityError:  # another message created the row first: increment it
+                continue
+        raise StorageError("could not count an unanswered message")
+
+    def unanswered_counts(self, since: date) -> List[Tuple[date, str, str, str, int]]:
+        """(day, language, kind, topic, count) from `since` on, newest day first."""
+        query = (select(unanswered.c.day, unanswered.c.language, unanswered.c.kind, unanswered.c.topic, unanswered.c.count)
+                 .where(unanswered.c.day >= since)
+                 .order_by(unanswered.c.day.desc(), unanswered.c.language, unanswered.c.kind, unanswered.c.topic))
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
 
     def count_people(self) -> int:
         with self.engine.connect() as conn:

@@ -22,7 +22,7 @@ def run(args, stdin: str = "", env=None, cwd=None):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["bench"]):
+    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["kb", "gaps"], ["bench"]):
         result = run(command + ["--help"])
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
@@ -37,6 +37,21 @@ def test_kb_validate_ok_and_broken(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("data/services/unia.yml:") and "area 'everywhere'" in lines[0]
+
+
+def test_kb_gaps_shows_counts_and_what_to_write_next(tmp_path, sqlite_url):
+    from knowledge.store import Storage
+
+    store = Storage(sqlite_url, b"k")
+    for _ in range(4):
+        store.count_unanswered("human_after_answer", "ar", "ask_housing")
+    store.count_unanswered("not_understood", "ti")
+    store.close()
+    result = run(["kb", "gaps", "--days", "7"], env={"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0
+    assert "human_after_answer  ask_housing" in result.stdout
+    assert "4  the 'ask_housing' answer did not settle it" in result.stdout
+    assert "1  questions in 'ti' not understood" in result.stdout
 
 
 def test_kb_report_writes_markdown_for_the_meeting(tmp_path):

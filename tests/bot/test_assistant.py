@@ -230,3 +230,20 @@ def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(parser, sq
     reply = bot.action(Sender("t:20", "en"), "topic:ask_housing")[-1]
     assert len(reply.text) <= 4000 and reply.text.endswith("\n…")
     assert html_problem(reply.text) is None
+
+
+def test_gaps_are_counted_without_any_text(parser, sqlite_storage, knowledge, catalogs):
+    from sqlalchemy import text as sql
+
+    bot = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", gaps=sqlite_storage)
+    sender = Sender("t:40", "en")
+    bot.message(sender, "qsdkjh lol xwv")  # not understood
+    bot.action(sender, "topic:ask_housing")
+    bot.action(sender, "human")  # a person was still needed after the housing answer
+    bot.action(sender, "human")  # again, without a new answer: not counted twice
+    rows = sqlite_storage.unanswered_counts(since=date.today())
+    kinds = {(kind, topic): count for _day, _language, kind, topic, count in rows}
+    assert kinds[("human_after_answer", "ask_housing")] == 1
+    assert sum(c for (kind, _t), c in kinds.items() if kind in ("not_understood", "out_of_scope")) == 1
+    with sqlite_storage.engine.connect() as conn:
+        assert "qsdkjh" not in " ".join(str(row) for row in conn.execute(sql("SELECT * FROM unanswered")))

@@ -73,3 +73,28 @@ def test_forget_erases_the_person(storage):
     assert storage.count_people() == 0
     assert storage.forget("telegram:1") is False
     assert storage.person("telegram:1").language is None
+
+
+def test_unanswered_messages_are_counted_per_day_language_kind_and_topic(storage):
+    from datetime import date
+
+    day = date(2026, 11, 20)
+    for _ in range(3):
+        storage.count_unanswered("not_understood", "ps", day=day)
+    storage.count_unanswered("human_after_answer", "ar", "ask_housing", day=day)
+    storage.count_unanswered("not_understood", "ps", day=date(2026, 11, 21))
+    assert storage.unanswered_counts(since=day) == [
+        (date(2026, 11, 21), "ps", "not_understood", "", 1),
+        (day, "ar", "human_after_answer", "ask_housing", 1),
+        (day, "ps", "not_understood", "", 3),
+    ]
+    assert storage.unanswered_counts(since=date(2026, 11, 21)) == [(date(2026, 11, 21), "ps", "not_understood", "", 1)]
+
+
+def test_concurrent_counts_lose_nothing(storage):
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: storage.count_unanswered("out_of_scope", "fr"), range(40)))
+    assert storage.unanswered_counts(since=date.today())[0][-1] == 40
