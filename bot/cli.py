@@ -279,6 +279,18 @@ def cmd_kb_gaps(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_kb_schema(args, settings: Settings) -> int:
+    """Write the JSON Schemas of topic and service files (for editors) to knowledge/schemas/.
+
+    Example: guichet kb schema
+    """
+    from knowledge.json_schema import write
+
+    for path in write():
+        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
@@ -331,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_report.add_argument("--max-age", type=int, default=365, metavar="DAYS", help="stale after DAYS (default 365)")
     gaps = add(kb, "gaps", cmd_kb_gaps)
     gaps.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    add(kb, "schema", cmd_kb_schema)
     bench = add(commands, "bench", cmd_bench)
     bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")
