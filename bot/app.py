@@ -43,6 +43,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler([c for c in COMMANDS if c != "start"], conversation.command, filters=private))
     application.add_handler(MessageHandler(filters.COMMAND & private, conversation.command))
     application.add_handler(MessageHandler(filters.TEXT & private, conversation.text))
+    application.add_handler(MessageHandler(filters.LOCATION & private, conversation.location))
     application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, fallbacks.media))
     application.add_handler(CallbackQueryHandler(conversation.button))
     application.add_error_handler(errors.on_error)

@@ -16,12 +16,12 @@ from urllib.parse import urlparse
 
 from bot.i18n import (N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, requested_language,
                       rtl_lines)
+from knowledge.places import Gazetteer, distance_km
 from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Service, Topic
 
 logger = logging.getLogger(__name__)
 
 SERVICES_PER_PAGE = 3
-LAST_TOPICS_KEPT = 10_000
 MAX_TEXT_CHARS = 4000  # Telegram's limit is 4096 characters per message
 LATIN_RUN = re.compile(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])")
 DETECTION_CONFIDENCE = 0.6  # below this, the detected language of a message is not trusted
@@ -92,6 +92,30 @@ class Gaps(Protocol):
     def count_unanswered(self, kind: str, language: str, topic: str = "") -> None: ...
 
 
+class _Recent:
+    """A bounded, thread-safe map kept in memory only (never written anywhere): person -> a recent value."""
+
+    def __init__(self, size: int = 10_000):
+        self._items: "OrderedDict[str, object]" = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, key: str, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, key: str):
+        with self._lock:
+            return self._items.get(key)
+
+    def pop(self, key: str):
+        with self._lock:
+            return self._items.pop(key, None)
+
+
 @dataclass
 class KnowledgeHolder:
     """The current knowledge snapshot; `replace` swaps it atomically for all readers."""
@@ -110,12 +134,14 @@ class Assistant:
     """Turns what a person sends into replies."""
 
     def __init__(self, parser: Parser, people: People, knowledge: KnowledgeHolder, catalogs: Catalogs,
-                 default_language: str = "en", gaps: Optional[Gaps] = None):
+                 default_language: str = "en", gaps: Optional[Gaps] = None, places: Optional[Gazetteer] = None):
         self.parser = parser
         self.gaps = gaps
-        # The topic last answered to each person, in memory only (for 'asked for a human after an answer').
-        self._last_topic: "OrderedDict[str, str]" = OrderedDict()
-        self._last_topic_lock = threading.Lock()
+        self.places = places
+        # In memory only: the topic last answered (for 'asked for a person after an answer') and where the
+        # person said they are (to rank services by distance). Neither is ever stored.
+        self._last_topic = _Recent()
+        self._positions = _Recent()
         self.people = people
         self.knowledge = knowledge
         self.catalogs = catalogs
@@ -201,6 +227,11 @@ class Assistant:
         intent = result.intent
         logger.debug("intent=%s confidence=%.2f language=%s", intent, result.confidence, language)
         _ = self._(language)
+        place = self.places.find(text) if self.places is not None else None
+        if place is not None:
+            self._positions.put(sender.key, place.position)
+            if intent in FALLBACK_INTENTS or intent in ("greet", "thanks", "goodbye", "change_language"):
+                return self._nearby(sender, place.name, language)
         if intent in FALLBACK_INTENTS:
             self._count("not_understood" if intent == "nlu_fallback" else "out_of_scope", language)
             text = _("I'm not sure I understood. Could you say it in other words, or choose a topic?")
@@ -234,7 +265,7 @@ class Assistant:
         if kind == "more":
             intent, _sep, offset = rest.rpartition(":")
             if self.knowledge.current.topic_for(intent) and offset.isdigit():
-                return [self._services_reply(intent, language, int(offset))]
+                return [self._services_reply(intent, language, int(offset), self._positions.get(sender.key))]
         if data == "menu":
             return [self.topic_menu(language)]
         if data == "lang":
@@ -277,7 +308,24 @@ class Assistant:
         _ = self._(language)
         return self._reply(_("What do you need help with?"), language, self._topic_rows(language))
 
-    def topic_answer(self, intent: str, language: str) -> List[Reply]:
+    def location(self, sender: Sender, latitude: float, longitude: float) -> List[Reply]:
+        """A shared location: services are ranked by distance from it (kept in memory only)."""
+        language = self.language_for(sender)
+        self._positions.put(sender.key, (latitude, longitude))
+        label = self.places.nearest((latitude, longitude)).name if self.places is not None else ""
+        return self._nearby(sender, label, language)
+
+    def _nearby(self, sender: Sender, label: str, language: str) -> List[Reply]:
+        """After a place: the places nearest to it for the last topic, or the topic menu."""
+        _ = self._(language)
+        heading = f"📍 {isolate(_e(label), language)}" if label else "📍"
+        topic = self._last_topic.get(sender.key)
+        if topic is None or self.knowledge.current.topic_for(topic) is None:
+            return [self._reply(heading + "\n" + _e(_("What do you need help with?")), language, self._topic_rows(language))]
+        services = self._services_reply(topic, language, 0, self._positions.get(sender.key))
+        return [Reply(rtl_lines(heading, language) + "\n" + services.text, language, services.buttons, services.venue)]
+
+    def topic_answer(self, intent: str, language: str, position: Optional[Tuple[float, float]] = None) -> List[Reply]:
         """Guidance for the topic, then the most relevant services; emergency numbers come first."""
         _ = self._(language)
         topic = self.knowledge.current.topic_for(intent)
@@ -285,7 +333,7 @@ class Assistant:
             return [self._reply(_("I don't have information on this yet. Choose another topic or ask for a person."),
                                 language, self._topic_rows(language) + [[self._human_button(language)]])]
         guidance = self._reply(self._topic_text(topic, language), language)
-        services = self._services_reply(intent, language, 0)
+        services = self._services_reply(intent, language, 0, position)
         joined = guidance.text + "\n\n" + services.text
         if len(joined) <= MAX_TEXT_CHARS:  # one message: one notification, one request on a slow network
             return [Reply(joined, language, services.buttons, services.venue)]
@@ -311,24 +359,46 @@ class Assistant:
             lines.append(self._fallback_note(language, used_steps or used))
         return "\n".join(lines)
 
-    def _services_reply(self, intent: str, language: str, offset: int) -> Reply:
-        _ = self._(language)
+    def _ranked(self, intent: str, language: str,
+                position: Optional[Tuple[float, float]]) -> List[Tuple[Service, Optional[float]]]:
+        """Services by relevance; with a position, those with a known place by distance (5 km steps, then
+        relevance, which counts the languages spoken), then national and remote ones. Emergencies keep their order."""
         services = self.knowledge.current.services_for(intent, language)
+        if position is None or self.places is None or intent == "emergency":
+            return [(s, None) for s in services]
+        ranked = []
+        for rank, service in enumerate(services):
+            spot = service.coordinates
+            if spot is None and service.area != "national" and service.commune:
+                place = self.places.commune(service.commune)
+                spot = place.position if place else None
+            km = distance_km(position, spot) if spot else None
+            ranked.append(((km is None, round(km / 5) if km is not None else 0, rank), service, km))
+        return [(service, km) for _key, service, km in sorted(ranked, key=lambda item: item[0])]
+
+    def _services_reply(self, intent: str, language: str, offset: int,
+                        position: Optional[Tuple[float, float]] = None) -> Reply:
+        _ = self._(language)
+        services = self._ranked(intent, language, position)
         page = services[offset: offset + SERVICES_PER_PAGE]
         rows: List[List[Button]] = []
+        venue = None
         if not page:
             text = _("I don't know a service for this yet.")
         else:
             heading = _("Where to go:") if offset == 0 else _("More places:")
-            blocks = [f"<b>{_e(heading)}</b>"] + [self._service_text(s, language) for s in page]
+            blocks = [f"<b>{_e(heading)}</b>"] + [self._service_text(s, language, km) for s, km in page]
             text = "\n\n".join(blocks)
+            best = page[0][0]
+            if position is not None and best.coordinates:  # a map pin only where the file gives the real spot
+                venue = Venue(best.coordinates[0], best.coordinates[1], best.name, best.address)
         if offset + SERVICES_PER_PAGE < len(services):
             rows.append([Button(_("➕ More services"), f"more:{intent}:{offset + SERVICES_PER_PAGE}")])
         rows.append([Button(_("📋 Another topic"), "menu"), self._human_button(language)])
         rows.append([Button(_("🌐 Change language"), "lang")])
-        return self._reply(text, language, rows)
+        return self._reply(text, language, rows, venue)
 
-    def _service_text(self, service: Service, language: str) -> str:
+    def _service_text(self, service: Service, language: str, km: Optional[float] = None) -> str:
         _ = self._(language)
         iso = lambda value: isolate(_e(value), language)  # noqa: E731
         description, used = service.description.pick(language)
@@ -336,7 +406,7 @@ class Assistant:
         if description:
             lines.append(_e(description))
         if service.address:
-            lines.append("📍 " + iso(service.address))
+            lines.append("📍 " + iso(service.address) + (f" (≈ {km:.0f} km)" if km is not None else ""))
         elif service.is_remote:
             lines.append("🌍 " + _e(_("By phone or online (no local office listed).")))
         hours, _h = service.hours.pick(language)
@@ -395,12 +465,8 @@ class Assistant:
                             language), self.topic_menu(language)]
 
     def _answer(self, sender: Sender, intent: str, language: str) -> List[Reply]:
-        with self._last_topic_lock:
-            self._last_topic[sender.key] = intent
-            self._last_topic.move_to_end(sender.key)
-            if len(self._last_topic) > LAST_TOPICS_KEPT:
-                self._last_topic.popitem(last=False)
-        return self.topic_answer(intent, language)
+        self._last_topic.put(sender.key, intent)
+        return self.topic_answer(intent, language, self._positions.get(sender.key))
 
     def _count(self, kind: str, language: str, topic: str = "") -> None:
         if self.gaps is not None:
@@ -410,8 +476,7 @@ class Assistant:
                 logger.exception("could not count an unanswered message")
 
     def _human(self, sender: Sender, language: str) -> List[Reply]:
-        with self._last_topic_lock:
-            topic = self._last_topic.pop(sender.key, None)
+        topic = self._last_topic.pop(sender.key)
         if topic is not None:
             self._count("human_after_answer", language, topic)
         _ = self._(language)

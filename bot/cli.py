@@ -75,6 +75,7 @@ def open_assistant(settings: Settings) -> Iterator:
     from bot.assistant import Assistant, KnowledgeHolder
     from bot.i18n import Catalogs
     from bot.knowledge_updates import KnowledgeUpdates
+    from knowledge.places import Gazetteer
     from nlu.parser import NLUParser
 
     storage = _storage(settings)
@@ -87,7 +88,8 @@ def open_assistant(settings: Settings) -> Iterator:
             knowledge = storage.load_knowledge()
         parser = NLUParser(_model_path(settings))
         holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
-        yield (Assistant(parser, storage, holder, catalogs, settings.default_language, gaps=storage),
+        yield (Assistant(parser, storage, holder, catalogs, settings.default_language, gaps=storage,
+                         places=Gazetteer.load()),
                KnowledgeUpdates(storage, holder, settings.knowledge_dir, catalogs.languages))
     finally:
         if parser is not None:

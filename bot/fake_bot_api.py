@@ -252,6 +252,10 @@ class FakeBotAPI:
         voice = {"file_id": "AwACAgQ", "file_unique_id": "AgADv", "duration": 3}
         return self._push({"message": self._incoming(user_id, language_code, voice=voice)})
 
+    def send_location(self, user_id: int, latitude: float, longitude: float, language_code: Optional[str] = "en") -> int:
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._push({"message": self._incoming(user_id, language_code, location=location)})
+
     def send_document(self, user_id: int, language_code: Optional[str] = "en") -> int:
         document = {"file_id": "BQACAgQ", "file_unique_id": "AgADd", "file_name": "letter.pdf"}
         return self._push({"message": self._incoming(user_id, language_code, document=document)})

@@ -31,3 +31,10 @@ async def button(update: Update, context: GuichetContext) -> None:
     if update.effective_chat is None:  # a button on an inline message: nowhere to answer
         return
     await send_replies(update, context, await context.bot_data.replies("action", sender_of(update), query.data))
+
+
+async def location(update: Update, context: GuichetContext) -> None:
+    """A shared location (or venue): the nearest places for the person's topic. Kept in memory only."""
+    where = update.effective_message.location
+    await send_replies(update, context, await context.bot_data.replies(
+        "location", sender_of(update), where.latitude, where.longitude))

@@ -247,3 +247,44 @@ def test_gaps_are_counted_without_any_text(parser, sqlite_storage, knowledge, ca
     assert sum(c for (kind, _t), c in kinds.items() if kind in ("not_understood", "out_of_scope")) == 1
     with sqlite_storage.engine.connect() as conn:
         assert "qsdkjh" not in " ".join(str(row) for row in conn.execute(sql("SELECT * FROM unanswered")))
+
+
+def _located_assistant(parser, sqlite_storage, catalogs, services):
+    from knowledge.places import Gazetteer
+
+    source = (Source("https://example.org"),)
+    topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
+                  Localized({"en": ("Step",)}), source, date(2026, 1, 1))
+    return Assistant(parser, sqlite_storage, KnowledgeHolder(KnowledgeBase((topic,), tuple(services))), catalogs, "en",
+                     places=Gazetteer.load())
+
+
+def _service(id_, commune, area="local", **extra):
+    return Service(id_, id_.title(), ("ask_housing",), area, Localized({"en": "Help"}), (Source("https://example.org"),),
+                   date(2026, 1, 1), commune=commune, address=f"Rue {id_}, {commune}" if commune else "", **extra)
+
+
+def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked(parser, sqlite_storage, catalogs):
+    services = [_service("hannut-office", "Hannut"), _service("national-line", "", area="national", phone=("0800 00 000",)),
+                _service("liege-office", "Liège"), _service("seraing-office", "Seraing")]
+    bot = _located_assistant(parser, sqlite_storage, catalogs, services)
+    sender = Sender("t:50", "en")
+    before = re.findall(r"🏢 <b>([^<]+)</b>", bot.action(sender, "topic:ask_housing")[-1].text)
+    assert before[0] == "Hannut-Office"  # no position yet: knowledge order
+    near = bot.message(sender, "I live in serain")[-1].text  # a typo, no question: the last topic, nearest first
+    assert near.startswith("📍 Seraing")
+    assert re.findall(r"🏢 <b>([^<]+)</b>", near) == ["Seraing-Office", "Liege-Office", "Hannut-Office"]
+    assert "(≈ 0 km)" in near and "(≈ 7 km)" in near
+    more = bot.action(sender, "more:ask_housing:3")[0].text
+    assert "National-Line" in more and "By phone or online" in more  # national lines stay listed, marked
+
+
+def test_a_shared_location_gets_the_nearest_place_and_a_map_pin_when_the_file_has_one(parser, sqlite_storage, catalogs):
+    services = [_service("liege-office", "Liège"), _service("huy-office", "Huy", coordinates=(50.5185, 5.2390))]
+    bot = _located_assistant(parser, sqlite_storage, catalogs, services)
+    sender = Sender("t:51", "en")
+    menu = bot.location(sender, 50.52, 5.24)[0]
+    assert menu.text.startswith("📍 Huy") and "topic:ask_housing" in actions([menu])  # no topic yet: the menu
+    reply = bot.action(sender, "topic:ask_housing")[-1]
+    assert re.findall(r"🏢 <b>([^<]+)</b>", reply.text)[0] == "Huy-Office"
+    assert reply.venue is not None and (reply.venue.latitude, reply.venue.title) == (50.5185, "Huy-Office")

@@ -11,6 +11,7 @@ from bot.assistant import Assistant, KnowledgeHolder
 from bot.fake_bot_api import FakeBotAPI
 from bot.i18n import RLM
 from bot.settings import Settings
+from knowledge.places import Gazetteer
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ async def telegram(parser, sqlite_storage, knowledge, catalogs):
     api = FakeBotAPI()
     base_url = await api.start()
     settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=base_url)
-    assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
+    assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", places=Gazetteer.load())
     application = build_application(settings, assistant)
     await application.initialize()
     await application.post_init(application)
@@ -111,3 +112,13 @@ async def test_long_and_empty_like_messages(telegram):
     api.send_text(user, "ㅤ")
     replies = await api.replies(user, 2)
     assert all(0 < len(r.text) <= 4096 for r in replies)
+
+
+async def test_sharing_a_location_after_a_topic_lists_the_nearest_places(telegram):
+    api, user = telegram, 504
+    api.press(user, "topic:ask_social_aid")
+    await api.wait_for(lambda calls: any("🏢" in c.text for c in api.sent_to(user)))  # the services came
+    answered = len(api.sent_to(user))
+    api.send_location(user, 50.5836, 5.5012)  # Seraing
+    near = (await api.replies(user, answered + 1))[answered]
+    assert near.text.startswith("📍 Seraing") and "🏢" in near.text and " km)" in near.text
