@@ -5,6 +5,7 @@ No telegram, rasa or sqlalchemy import here: the same assistant serves Telegram,
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -59,6 +60,7 @@ class Reply:
     language: str
     buttons: Tuple[Tuple[Button, ...], ...] = ()
     venue: Optional[Venue] = None
+    location_button: str = ""  # when set: a one-time keyboard button that shares the person's location
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,9 @@ class Assistant:
                 return [self._services_reply(intent, language, int(offset), self._positions.get(sender.key))]
         if data == "menu":
             return [self.topic_menu(language)]
+        if data == "near":
+            text = _("Share your location with the button below, or write the name of your town.")
+            return [dataclasses.replace(self._reply(text, language), location_button=_("📍 Send my location"))]
         if data == "lang":
             return [self._reply(_("Choose your language:"), language, self._language_rows())]
         if data == "human":
@@ -395,7 +400,7 @@ class Assistant:
         if offset + SERVICES_PER_PAGE < len(services):
             rows.append([Button(_("➕ More services"), f"more:{intent}:{offset + SERVICES_PER_PAGE}")])
         rows.append([Button(_("📋 Another topic"), "menu"), self._human_button(language)])
-        rows.append([Button(_("🌐 Change language"), "lang")])
+        rows.append([Button(_("📍 Near me"), "near"), Button(_("🌐 Change language"), "lang")])
         return self._reply(text, language, rows, venue)
 
     def _service_text(self, service: Service, language: str, km: Optional[float] = None) -> str:

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 
 from bot.assistant import Reply, Sender
 from bot.context import GuichetContext
-from bot.keyboards import inline_keyboard
+from bot.keyboards import reply_markup
 
 
 def sender_of(update: Update) -> Sender:
@@ -22,7 +22,7 @@ async def send_replies(update: Update, context: GuichetContext, replies: Iterabl
     chat_id = update.effective_chat.id
     for reply in replies:
         await context.bot.send_message(
-            chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(reply.buttons),
+            chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply_markup(reply),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
         if reply.venue:

@@ -119,6 +119,12 @@ async def test_sharing_a_location_after_a_topic_lists_the_nearest_places(telegra
     api.press(user, "topic:ask_social_aid")
     await api.wait_for(lambda calls: any("🏢" in c.text for c in api.sent_to(user)))  # the services came
     answered = len(api.sent_to(user))
-    api.send_location(user, 50.5836, 5.5012)  # Seraing
+    assert any(b["callback_data"] == "near" for c in api.sent_to(user) for b in c.buttons)
+    api.press(user, "near")
+    ask = (await api.replies(user, answered + 1))[answered]
+    keyboard = ask.params["reply_markup"]["keyboard"]
+    assert keyboard[0][0]["request_location"] is True and keyboard[0][0]["text"] == "📍 Send my location"
+    answered += 1
+    api.send_location(user, 50.5836, 5.5012)  # Seraing, as the location button sends it
     near = (await api.replies(user, answered + 1))[answered]
     assert near.text.startswith("📍 Seraing") and "🏢" in near.text and " km)" in near.text
