@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
 
-from bot.i18n import (N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, requested_language,
-                      rtl_lines)
+from bot.i18n import N_, Catalogs, in_own_names, is_rtl, isolate, language_name, local_date, requested_language, rtl_lines
 from knowledge.places import Gazetteer, distance_km
 from knowledge.schema import FALLBACK_INTENTS, KnowledgeBase, Service, Topic
 

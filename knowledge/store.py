@@ -21,13 +21,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
     delete,
     event,
     func,
     insert,
     select,
-    and_,
     update,
 )
 from sqlalchemy.engine import Engine, make_url

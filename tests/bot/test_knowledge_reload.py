@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 
 import pytest
 
-from bot.app import build_application
 from bot.assistant import Assistant, KnowledgeHolder
-from bot.fake_bot_api import FakeBotAPI
 from bot.knowledge_updates import KnowledgeUpdates
-from bot.settings import Settings
 from knowledge.updates import import_directory
+from tests.bot.running import running_bot
 from tests.conftest import KNOWLEDGE_DIR
 
 pytestmark = pytest.mark.e2e
@@ -35,24 +32,10 @@ async def bot(parser, sqlite_storage, catalogs, knowledge_dir):
     assert import_directory(sqlite_storage, knowledge_dir, catalogs.languages).imported
     holder = KnowledgeHolder(sqlite_storage.load_knowledge())
     updates = KnowledgeUpdates(sqlite_storage, holder, knowledge_dir, catalogs.languages)
-    api = FakeBotAPI()
-    base_url = await api.start()
-    settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=base_url,
-                                   admin_ids=frozenset({ADMIN}), knowledge_poll_seconds=0.1)
-    application = build_application(settings, Assistant(parser, sqlite_storage, holder, catalogs, "en"),
-                                    knowledge_updates=updates)
-    await application.initialize()
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
-    try:
+    assistant = Assistant(parser, sqlite_storage, holder, catalogs, "en")
+    async with running_bot(assistant, admin_ids=frozenset({ADMIN}), knowledge_poll_seconds=0.1,
+                           knowledge_updates=updates) as api:
         yield api
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
-        await api.stop()
 
 
 def rename_housing(directory, title: str) -> None:

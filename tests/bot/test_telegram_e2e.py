@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from bot.app import build_application
 from bot.assistant import Assistant, KnowledgeHolder
-from bot.fake_bot_api import FakeBotAPI
 from bot.i18n import RLM
-from bot.settings import Settings
 from knowledge.places import Gazetteer
+from tests.bot.running import running_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -19,23 +15,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 async def telegram(parser, sqlite_storage, knowledge, catalogs):
     """A running bot (long polling) and the fake server it talks to."""
-    api = FakeBotAPI()
-    base_url = await api.start()
-    settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=base_url)
     assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", places=Gazetteer.load())
-    application = build_application(settings, assistant)
-    await application.initialize()
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "callback_query"])
-    await application.start()
-    try:
+    async with running_bot(assistant) as api:
         yield api
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
-        await api.stop()
 
 
 async def test_start_pick_arabic_ask_in_arabic_press_a_button_send_a_sticker(telegram):
