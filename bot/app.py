@@ -62,10 +62,10 @@ async def _post_init(application: Application, knowledge_poll_seconds: float = 0
 
 
 async def _follow_knowledge(data: BotData, every: float, wake: asyncio.Event) -> None:
-    """Swap in new live knowledge (after `guichet kb import`) every `every` seconds, or at once on SIGHUP."""
+    """Swap in new live knowledge (after `guichet kb import`) every `every` seconds (0: never), and at once on SIGHUP."""
     while True:
         try:
-            await asyncio.wait_for(wake.wait(), timeout=every)
+            await asyncio.wait_for(wake.wait(), timeout=every if every > 0 else None)
         except asyncio.TimeoutError:
             pass
         wake.clear()
@@ -77,7 +77,7 @@ async def _follow_knowledge(data: BotData, every: float, wake: asyncio.Event) ->
 
 def _start_following_knowledge(application: Application, every: float) -> None:
     data: BotData = application.bot_data
-    if data.knowledge_updates is None or every <= 0:
+    if data.knowledge_updates is None:
         return
     wake = asyncio.Event()
     try:
