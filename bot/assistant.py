@@ -280,6 +280,8 @@ class Assistant:
             return [self._forget_question(language)]
         if data == "forget:yes":
             erased = self.people.forget(sender.key)
+            self._positions.pop(sender.key)  # and what is held in memory for this conversation
+            self._last_topic.pop(sender.key)
             text = (_("Done. Everything Guichet stored about you has been deleted.") if erased
                     else _("There was nothing stored about you."))
             return [self._reply(text + "\n" + _("If you write again, I start from zero."), language)]

@@ -277,6 +277,9 @@ def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked
     assert "(≈ 0 km)" in near and "(≈ 7 km)" in near
     more = bot.action(sender, "more:ask_housing:3")[0].text
     assert "National-Line" in more and "By phone or online" in more  # national lines stay listed, marked
+    bot.action(sender, "forget:yes")  # forgetting also drops the place held in memory
+    after = re.findall(r"🏢 <b>([^<]+)</b>", bot.action(sender, "topic:ask_housing")[-1].text)
+    assert after[0] == "Hannut-Office"
 
 
 def test_a_shared_location_gets_the_nearest_place_and_a_map_pin_when_the_file_has_one(parser, sqlite_storage, catalogs):
