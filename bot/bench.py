@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import AsyncIterator, Dict, List
 
 from bot.fake_bot_api import FakeBotAPI
 from bot.settings import PROJECT_ROOT, Settings
@@ -54,12 +56,23 @@ async def _first_replies(api: FakeBotAPI, sent: Dict[int, float], timeout: float
     return latencies
 
 
-async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float, questions: List[str]) -> Dict[str, float]:
+@dataclass
+class BotProcess:
+    """A real `guichet run` process talking to `api`; `env` is its environment, `started` its start time."""
+
+    api: FakeBotAPI
+    process: subprocess.Popen
+    env: Dict[str, str]
+    started: float
+
+
+@asynccontextmanager
+async def bot_process(**environment: str) -> AsyncIterator[BotProcess]:
+    """Start a fake Bot API and `guichet run` against it (with `environment` added), wait for its first poll;
+    stop both afterwards."""
     api = FakeBotAPI()
     await api.start()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-           "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "GUICHET_DATA_DIR": str(workdir),
-           "GUICHET_MODEL_DIR": str(settings.model_dir)}
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url, **environment}
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -68,7 +81,21 @@ async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float
             if process.poll() is not None:
                 raise RuntimeError("the bot exited: " + process.stderr.read().decode()[-2000:])
             await asyncio.sleep(0.01)
-        cold_start = api.first_poll_at - started
+        yield BotProcess(api, process, env, started)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        await api.stop()
+
+
+async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float, questions: List[str]) -> Dict[str, float]:
+    async with bot_process(DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}", GUICHET_DATA_DIR=str(workdir),
+                           GUICHET_MODEL_DIR=str(settings.model_dir)) as bot:
+        api = bot.api
+        cold_start = api.first_poll_at - bot.started
         users = itertools.count(FIRST_USER)
         text = itertools.cycle(questions)
         # warm-up, then a burst: every message at once, one person each
@@ -95,19 +122,12 @@ async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float
             steady[chat] = time.monotonic()
             await asyncio.sleep(max(0.0, 1 / rate - (time.monotonic() - target)))
         latencies = sorted((await _first_replies(api, steady, 120)).values())
-        rss = _peak_rss_mb(process.pid)
+        rss = _peak_rss_mb(bot.process.pid)
         return {
             "throughput": throughput, "answered": len(answered) / messages,
             "p50": statistics.median(latencies) * 1000, "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
             "rss": rss, "cold_start": cold_start,
         }
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        await api.stop()
 
 
 def generate_services(directory: Path, count: int) -> None:

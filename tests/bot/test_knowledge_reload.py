@@ -86,39 +86,24 @@ async def test_the_bot_follows_an_import_done_from_the_shell(bot, knowledge_dir,
 
 async def test_sighup_makes_the_real_bot_process_take_an_import_at_once(tmp_path, knowledge_dir, nlu_model):
     """`guichet run` as a process, its poll turned off: after `guichet kb import`, only SIGHUP can make it reload."""
-    import os
     import signal
     import subprocess
     import sys
 
-    from bot.fake_bot_api import FakeBotAPI
+    from bot.bench import bot_process
     from bot.settings import PROJECT_ROOT
 
-    api = FakeBotAPI()
-    await api.start()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "GUICHET_DATA_DIR": str(tmp_path),
-           "GUICHET_MODEL_DIR": str(nlu_model.parent), "GUICHET_KNOWLEDGE_DIR": str(knowledge_dir),
-           "GUICHET_KNOWLEDGE_POLL_SECONDS": "0"}
-    cli = [sys.executable, "-m", "bot.cli"]
-    process = subprocess.Popen(cli + ["run"], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        while api.first_poll_at is None:
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            await asyncio.sleep(0.05)
+    async with bot_process(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", GUICHET_DATA_DIR=str(tmp_path),
+                           GUICHET_MODEL_DIR=str(nlu_model.parent), GUICHET_KNOWLEDGE_DIR=str(knowledge_dir),
+                           GUICHET_KNOWLEDGE_POLL_SECONDS="0") as bot:
+        api = bot.api
         assert "Housing and shelter" in await housing_title(api, PERSON, 0)
         rename_housing(knowledge_dir, "Housing AFTER SIGHUP")
-        imported = subprocess.run(cli + ["kb", "import"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        imported = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], env=bot.env, cwd=PROJECT_ROOT,
+                                  capture_output=True, text=True)
         assert imported.returncode == 0, imported.stderr
         await asyncio.sleep(0.5)
         assert "Housing and shelter" in await housing_title(api, PERSON, 1)  # no poll: still the old knowledge
-        process.send_signal(signal.SIGHUP)
+        bot.process.send_signal(signal.SIGHUP)
         await asyncio.sleep(0.5)
         assert "Housing AFTER SIGHUP" in await housing_title(api, PERSON, 2)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        await api.stop()
