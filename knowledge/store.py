@@ -163,7 +163,8 @@ class Storage:
             return conn.execute(select(kb_meta.c.value).where(kb_meta.c.key == "digest")).scalar() or ""
 
     # -- people ----------------------------------------------------------------------------
-    def _hash(self, external_key: str) -> str:
+    def key_hash(self, external_key: str) -> str:
+        """The one-way code under which a person is stored (HMAC of their external key)."""
         return hmac.new(self._secret, external_key.encode(), hashlib.sha256).hexdigest()
 
     def person(self, external_key: str, *, detected: Optional[str] = None) -> Person:
@@ -171,7 +172,7 @@ class Storage:
 
         `detected`, the language their message was written in, is remembered in the same transaction.
         """
-        key_hash = self._hash(external_key)
+        key_hash = self.key_hash(external_key)
         today = date.today()
         with self.engine.begin() as conn:
             row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
@@ -200,7 +201,7 @@ class Storage:
 
     def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None:
         column = "detected_language" if detected else "language"
-        statement = update(people).where(people.c.key_hash == self._hash(external_key)).values({column: language})
+        statement = update(people).where(people.c.key_hash == self.key_hash(external_key)).values({column: language})
         with self.engine.begin() as conn:
             if conn.execute(statement).rowcount:
                 return
@@ -211,7 +212,7 @@ class Storage:
     def forget(self, external_key: str) -> bool:
         """Erase everything stored about the person; True when there was something."""
         with self.engine.begin() as conn:
-            result = conn.execute(delete(people).where(people.c.key_hash == self._hash(external_key)))
+            result = conn.execute(delete(people).where(people.c.key_hash == self.key_hash(external_key)))
         return result.rowcount > 0
 
     # -- gaps: counts, never text ---------------------------------------------------------------
