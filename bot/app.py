@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -22,9 +23,13 @@ from telegram.ext import (
 from bot.assistant import COMMANDS, Assistant
 from bot.context import BotData, GuichetContext
 from bot.handlers import admin, conversation, errors, fallbacks
+from bot.handlers.common import deliver
 from bot.http import AiohttpRequest
 from bot.knowledge_updates import KnowledgeUpdates
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.handover import InterpretingDesk
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,37 @@ logger = logging.getLogger(__name__)
 # (the work is CPU-bound under one interpreter lock); fewer leave the NLU batches small.
 CONCURRENT_UPDATES = 64
 CONNECTIONS = 32
+DESK_TICK_SECONDS = 5.0  # how often the desk looks for unanswered requests, retention, roster changes
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates of different people run concurrently; those of one person run one after the other, in order,
+    so that messages relayed to an interpreter arrive in the order they were written."""
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict = {}
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        user = getattr(update, "effective_user", None)
+        if user is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(user.id, [asyncio.Lock(), 0])
+        lock[1] += 1
+        try:
+            async with lock[0]:
+                await coroutine
+        finally:
+            lock[1] -= 1
+            if not lock[1]:
+                self._locks.pop(user.id, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 def register(application: Application) -> None:
@@ -40,6 +76,7 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & private, fallbacks.edited))
     application.add_handler(CommandHandler("start", conversation.start, filters=private))
     application.add_handler(CommandHandler("reload", admin.reload, filters=private))
+    application.add_handler(CommandHandler(list(admin.ROSTER_COMMANDS), admin.roster, filters=private))
     application.add_handler(CommandHandler([c for c in COMMANDS if c != "start"], conversation.command, filters=private))
     application.add_handler(MessageHandler(filters.COMMAND & private, conversation.command))
     application.add_handler(MessageHandler(filters.TEXT & private, conversation.text))
@@ -52,6 +89,7 @@ def register(application: Application) -> None:
 async def _post_init(application: Application, knowledge_poll_seconds: float = 0) -> None:
     """Register the command list with Telegram, once per interface language; start following the knowledge."""
     _start_following_knowledge(application, knowledge_poll_seconds)
+    await _start_desk(application)
     assistant: Assistant = application.bot_data.assistant
     for language in (None, *assistant.catalogs.languages):
         commands = [BotCommand(c, d) for c, d in assistant.command_descriptions(language or assistant.default_language)]
@@ -87,6 +125,28 @@ def _start_following_knowledge(application: Application, every: float) -> None:
     data.tasks.append(asyncio.get_running_loop().create_task(_follow_knowledge(data, every, wake)))
 
 
+async def _desk_ticks(application: Application, every: float) -> None:
+    data: BotData = application.bot_data
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await deliver(data, application.bot, await data.run(data.desk.tick))
+        except Exception:  # a database or network hiccup must not stop the ticks; the next one retries
+            logger.exception("the interpreting desk could not do its round")
+
+
+async def _start_desk(application: Application) -> None:
+    """Send relayed messages a stop interrupted (stored, not yet delivered), then tick every few seconds."""
+    data: BotData = application.bot_data
+    if data.desk is None:
+        return
+    try:
+        await deliver(data, application.bot, await data.run(data.desk.pending))
+    except Exception:
+        logger.exception("could not send the relayed messages left from the last run")
+    data.tasks.append(asyncio.get_running_loop().create_task(_desk_ticks(application, data.desk_tick_seconds)))
+
+
 async def _post_shutdown(application: Application) -> None:
     data: BotData = application.bot_data
     for task in data.tasks:
@@ -103,8 +163,11 @@ def file_base_url(base_url: str) -> str:
 
 
 def build_application(settings: Settings, assistant: Assistant, on_shutdown: Iterable[Callable[[], None]] = (),
-                      knowledge_updates: Optional[KnowledgeUpdates] = None) -> Application:
-    """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`."""
+                      knowledge_updates: Optional[KnowledgeUpdates] = None,
+                      desk: Optional["InterpretingDesk"] = None, desk_tick_seconds: float = DESK_TICK_SECONDS) -> Application:
+    """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
+
+    With a `desk`, updates go through the interpreting desk, which hands the rest to the assistant."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application = (
@@ -115,12 +178,14 @@ def build_application(settings: Settings, assistant: Assistant, on_shutdown: Ite
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=GuichetContext, bot_data=BotData))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
         .post_init(lambda app: _post_init(app, settings.knowledge_poll_seconds))
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data.assistant = assistant
+    application.bot_data.assistant = desk or assistant
+    application.bot_data.desk = desk
+    application.bot_data.desk_tick_seconds = desk_tick_seconds
     application.bot_data.knowledge_updates = knowledge_updates
     application.bot_data.admin_ids = settings.admin_ids
     application.bot_data.on_shutdown.extend(on_shutdown)

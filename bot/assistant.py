@@ -25,15 +25,18 @@ SERVICES_PER_PAGE = 3
 MAX_TEXT_CHARS = 4000  # Telegram's limit is 4096 characters per message
 LATIN_RUN = re.compile(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])")
 DETECTION_CONFIDENCE = 0.6  # below this, the detected language of a message is not trusted
-COMMANDS = ("start", "help", "topics", "language", "privacy", "forget")
+COMMANDS = ("start", "help", "topics", "human", "bot", "language", "privacy", "forget")
 COMMAND_DESCRIPTIONS = {
     "start": N_("Welcome and main menu"),
     "help": N_("What I can do"),
     "topics": N_("Choose a topic"),
+    "human": N_("Talk to a person (an interpreter)"),
+    "bot": N_("Back to the bot"),
     "language": N_("Change language"),
     "privacy": N_("What I keep about you"),
     "forget": N_("Delete everything about me"),
 }
+HISTORY = 5  # topics remembered (in memory only) for an interpreter's briefing
 
 
 # -- values exchanged with the front ends -----------------------------------------------------
@@ -52,14 +55,32 @@ class Venue:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo, document, voice note… relayed between a person and an interpreter, by Telegram file id."""
+
+    kind: str  # photo, document, voice, audio, video, animation, sticker, video_note, location
+    file_id: str = ""
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to send: HTML text (every dynamic part escaped), button rows, optional map pin."""
+    """One message to send: HTML text (every dynamic part escaped), button rows, optional map pin.
+
+    `to` is None for the chat the update came from, else the key of another chat (an interpreter, or the
+    person an interpreter answers). `media` makes the text a caption. `relay_id` names the stored copy of a
+    relayed message, deleted once it is delivered.
+    """
 
     text: str
     language: str
     buttons: Tuple[Tuple[Button, ...], ...] = ()
     venue: Optional[Venue] = None
     location_button: str = ""  # when set: a one-time keyboard button that shares the person's location
+    to: Optional[str] = None
+    media: Optional[Media] = None
+    relay_id: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,9 @@ class Assistant:
         # person said they are (to rank services by distance). Neither is ever stored.
         self._last_topic = _Recent()
         self._positions = _Recent()
+        self._history = _Recent()  # the topics answered lately, for an interpreter's briefing
+        # Set by the interpreting desk: the answer to "I want a person" (else: services that find an interpreter).
+        self.human_offer: Optional[Callable[[Sender, str, Optional[str]], List[Reply]]] = None
         self.people = people
         self.knowledge = knowledge
         self.catalogs = catalogs
@@ -173,6 +197,14 @@ class Assistant:
             text = text[: cut if cut > 0 else MAX_TEXT_CHARS - 2] + "\n…"
         return Reply(text, language, tuple(tuple(row) for row in buttons), venue)
 
+    # the pieces other desks (interpreting) build their replies from
+    def reply(self, text: str, language: str, buttons: Sequence[Sequence[Button]] = (), **fields) -> Reply:
+        """A reply in `language` (RTL marks, length cut), with optional `to`, `media`, `relay_id`."""
+        return dataclasses.replace(self._reply(text, language, buttons), **fields) if fields else self._reply(text, language, buttons)
+
+    def topic_rows(self, language: str) -> List[List[Button]]:
+        return self._topic_rows(language)
+
     # -- entry points ----------------------------------------------------------------------
     def start(self, sender: Sender) -> List[Reply]:
         """Welcome, privacy notice and language picker, then the topic menu."""
@@ -191,8 +223,8 @@ class Assistant:
         ])
         return [self._reply(welcome, language, self._language_rows()), self.topic_menu(language)]
 
-    def command(self, sender: Sender, name: str) -> List[Reply]:
-        """A slash command (without the slash)."""
+    def command(self, sender: Sender, name: str, argument: str = "") -> List[Reply]:
+        """A slash command (without the slash); `argument` is what follows it (unused here)."""
         name = name.lower().split("@")[0]
         if name == "start":
             return self.start(sender)
@@ -213,6 +245,11 @@ class Assistant:
                                 [[Button(_("🗑 Delete my data"), "forget")]])]
         if name == "forget":
             return [self._forget_question(language)]
+        if name == "human":
+            return self._human(sender, language)
+        if name == "bot":
+            return [self._reply(_("You are talking to the bot. Ask me anything, or choose a topic."), language,
+                                self._topic_rows(language))]
         return [self._reply(_("I don't know the command /{name}. Send /help to see what I can do.").format(name=_e(name)),
                             language, self._menu_row(language))]
 
@@ -280,8 +317,8 @@ class Assistant:
             return [self._forget_question(language)]
         if data == "forget:yes":
             erased = self.people.forget(sender.key)
-            self._positions.pop(sender.key)  # and what is held in memory for this conversation
-            self._last_topic.pop(sender.key)
+            for recent in (self._positions, self._last_topic, self._history):  # and what memory holds about them
+                recent.pop(sender.key)
             text = (_("Done. Everything Guichet stored about you has been deleted.") if erased
                     else _("There was nothing stored about you."))
             return [self._reply(text + "\n" + _("If you write again, I start from zero."), language)]
@@ -298,6 +335,10 @@ class Assistant:
         else:
             text = _("I can only read text for now. Please write your question in a few words, or choose a topic.")
         return [self._reply(text, language, self._topic_rows(language))]
+
+    def media(self, sender: Sender, media: Media, caption: str = "") -> List[Reply]:
+        """A photo, voice note, document…: the bot reads text only (an interpreter desk relays these)."""
+        return self.unsupported(sender, "media")
 
     def error(self, sender: Sender) -> List[Reply]:
         language = self.language_for(sender)
@@ -470,8 +511,14 @@ class Assistant:
         return [self._reply(_("Okay, I will answer in {language}.").format(language=_e(language_name(language, language))),
                             language), self.topic_menu(language)]
 
+    def answered(self, key: str) -> Tuple[str, ...]:
+        """The topics answered to this person lately, oldest first (in memory only)."""
+        return self._history.get(key) or ()
+
     def _answer(self, sender: Sender, intent: str, language: str) -> List[Reply]:
         self._last_topic.put(sender.key, intent)
+        earlier = tuple(t for t in self.answered(sender.key) if t != intent)
+        self._history.put(sender.key, (earlier + (intent,))[-HISTORY:])
         return self.topic_answer(intent, language, self._positions.get(sender.key))
 
     def _count(self, kind: str, language: str, topic: str = "") -> None:
@@ -485,15 +532,17 @@ class Assistant:
         topic = self._last_topic.pop(sender.key)
         if topic is not None:
             self._count("human_after_answer", language, topic)
+        if self.human_offer is not None:
+            return self.human_offer(sender, language, topic)
         _ = self._(language)
-        text = "\n".join([
-            _("🧑 Talking to a person: trained community interpreters will soon be able to take over this conversation here."),
-            _("Until then, these services can help you find an interpreter:"),
-        ])
-        replies = [self._reply(text, language)]
-        if self.knowledge.current.topic_for("ask_interpreting"):
-            replies.append(self._services_reply("ask_interpreting", language, 0))
-        return replies
+        return [self._reply(_("No interpreter is registered on this Guichet yet. These services can help you find one:"),
+                            language)] + self.interpreting_services(language)
+
+    def interpreting_services(self, language: str) -> List[Reply]:
+        """The services of the knowledge base that provide interpreters (Univerbal, SETIS…), or nothing."""
+        if not self.knowledge.current.topic_for("ask_interpreting"):
+            return []
+        return [self._services_reply("ask_interpreting", language, 0)]
 
     def _privacy_text(self, language: str) -> str:
         _ = self._(language)
@@ -502,6 +551,8 @@ class Assistant:
             _("I keep only: a random pseudonym, the language you chose or wrote in, and the day you last wrote."),
             _("I never keep what you write, your name, your username or your phone number."),
             _("Your Telegram account is stored only as a one-way code that nobody can turn back into your account."),
+            _("If you ask for a person: until the conversation ends, I keep the number Telegram needs to reach you, and each "
+              "message only until it is delivered. The interpreter sees only your pseudonym."),
             _("Send /forget to delete everything, at any time."),
         ])
 

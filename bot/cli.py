@@ -98,6 +98,17 @@ def open_assistant(settings: Settings) -> Iterator:
 
 
 # -- commands ------------------------------------------------------------------------------
+def desk_options(settings: Settings):
+    from bot.handover import DeskOptions, Hours
+
+    try:
+        hours = Hours.parse(settings.interpreter_hours, settings.timezone)
+    except (ValueError, KeyError) as error:  # zoneinfo raises a KeyError subclass for unknown zones
+        raise CLIError(f"GUICHET_INTERPRETER_HOURS / GUICHET_TIMEZONE: {error}") from None
+    return DeskOptions(settings.handover_timeout_minutes, hours, settings.relay_retention_hours,
+                       settings.note_retention_days)
+
+
 def cmd_run(args, settings: Settings) -> int:
     """Run the Telegram bot (long polling; webhook when GUICHET_WEBHOOK_URL is set).
 
@@ -108,9 +119,13 @@ def cmd_run(args, settings: Settings) -> int:
     from telegram import Update
 
     from bot.app import build_application
+    from bot.handover import InterpretingDesk
+    from knowledge.handovers import Handovers
 
+    options = desk_options(settings)
     with open_assistant(settings) as (assistant, updates):
-        application = build_application(settings, assistant, knowledge_updates=updates)
+        desk = InterpretingDesk(assistant, Handovers(assistant.people), options, settings.admin_ids)
+        application = build_application(settings, assistant, knowledge_updates=updates, desk=desk)
         if settings.webhook_url:
             logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
             application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
@@ -293,6 +308,53 @@ def cmd_kb_schema(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_interpreters(args, settings: Settings) -> int:
+    """Manage the interpreter roster: add (or update), list, remove, pause, resume.
+
+    The running bot picks changes up within seconds. An interpreter accepts the code of conduct in the bot
+    (once) before taking any conversation.
+    Example: guichet interpreters add --telegram-id 123456789 --name "Amina" --languages ar,fr
+    Example: guichet interpreters pause --telegram-id 123456789
+    """
+    from knowledge.handovers import Handovers
+
+    storage = _storage(settings)
+    try:
+        store = Handovers(storage)
+        if args.action == "list":
+            roster = store.roster()
+            if not roster:
+                print("no interpreter on the roster yet: guichet interpreters add --telegram-id ID --name NAME --languages ar,fr")
+            for i in roster:
+                state = "paused" if i.paused else "available"
+                conduct = "code accepted" if i.conduct_accepted else "code of conduct not accepted yet"
+                print(f"{i.telegram_id:>12}  {i.name:<24}  {','.join(i.languages):<16}  {state:<9}  {conduct}")
+            return 0
+        if args.telegram_id is None:
+            raise CLIError("--telegram-id is needed")
+        try:
+            if args.action == "add":
+                if not args.name or not args.languages:
+                    raise CLIError("add needs --name and --languages (e.g. --languages ar,fr)")
+                languages = [c.strip().lower() for c in args.languages.split(",") if c.strip()]
+                bad = [c for c in languages if not (2 <= len(c) <= 3 and c.isalpha())]
+                if bad:
+                    raise CLIError(f"not a language code: {', '.join(bad)} (use ISO codes such as ar, fa, ps, ti)")
+                interpreter = store.add_interpreter(args.telegram_id, args.name, languages)
+                print(f"on the roster: {interpreter.telegram_id} {interpreter.name} ({', '.join(interpreter.languages)})")
+            elif args.action == "remove":
+                requeued = store.remove_interpreter(args.telegram_id)
+                print(f"removed {args.telegram_id}" + (f"; {len(requeued)} conversation(s) back in the queue" if requeued else ""))
+            else:
+                store.set_paused(args.telegram_id, args.action == "pause")
+                print(f"{args.telegram_id} is {'paused' if args.action == 'pause' else 'available'}")
+        except KeyError:
+            raise CLIError(f"{args.telegram_id} is not on the roster ('guichet interpreters list')") from None
+    finally:
+        storage.close()
+    return 0
+
+
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
@@ -346,6 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     gaps = add(kb, "gaps", cmd_kb_gaps)
     gaps.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     add(kb, "schema", cmd_kb_schema)
+    interpreters = add(commands, "interpreters", cmd_interpreters)
+    interpreters.add_argument("action", choices=("add", "list", "remove", "pause", "resume"))
+    interpreters.add_argument("--telegram-id", type=int, help="the interpreter's numeric Telegram user id")
+    interpreters.add_argument("--name", help="how staff know them (never shown to the people they help)")
+    interpreters.add_argument("--languages", help="comma-separated language codes, e.g. ar,fr")
     bench = add(commands, "bench", cmd_bench)
     bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")

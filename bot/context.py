@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.assistant import Assistant, Reply
 
 if TYPE_CHECKING:
+    from bot.handover import InterpretingDesk
     from bot.knowledge_updates import KnowledgeUpdates
 
 T = TypeVar("T")
@@ -21,7 +22,9 @@ T = TypeVar("T")
 class BotData:
     """Shared services of the running bot."""
 
-    assistant: Optional[Assistant] = None
+    assistant: Optional[Assistant] = None  # or the interpreting desk in front of it (same methods)
+    desk: Optional["InterpretingDesk"] = None
+    desk_tick_seconds: float = 5.0
     knowledge_updates: Optional["KnowledgeUpdates"] = None
     admin_ids: FrozenSet[int] = frozenset()
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="guichet"))

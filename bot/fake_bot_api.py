@@ -207,6 +207,63 @@ class FakeBotAPI:
                  "title": params["title"], "address": params["address"]}
         return self._message(chat_id, venue=venue, location=venue["location"])
 
+    async def _send_media(self, kind: str, params):
+        chat_id = self._check_chat(params)
+        caption = params.get("caption", "")
+        if caption and params.get("parse_mode") == "HTML":
+            problem = html_problem(caption)
+            if problem:
+                raise _APIError(400, f"Bad Request: can't parse entities: {problem}")
+        if len(caption) > 1024:
+            raise _APIError(400, "Bad Request: message caption is too long")
+        return self._message(chat_id, **{kind: {"file_id": params.get(kind, ""), "file_unique_id": "u"}},
+                             **({"caption": caption} if caption else {}))
+
+    async def _api_sendphoto(self, params):
+        chat_id = self._check_chat(params)
+        message = await self._send_media("document", params)
+        message.pop("document")
+        message["photo"] = [{"file_id": params.get("photo", ""), "file_unique_id": "u", "width": 90, "height": 90}]
+        message["chat"]["id"] = chat_id
+        return message
+
+    async def _api_senddocument(self, params):
+        return await self._send_media("document", params)
+
+    async def _api_sendvoice(self, params):
+        message = await self._send_media("voice", params)
+        message["voice"]["duration"] = 1
+        return message
+
+    async def _api_sendaudio(self, params):
+        message = await self._send_media("audio", params)
+        message["audio"]["duration"] = 1
+        return message
+
+    async def _api_sendvideo(self, params):
+        message = await self._send_media("video", params)
+        message["video"].update(width=1, height=1, duration=1)
+        return message
+
+    async def _api_sendanimation(self, params):
+        message = await self._send_media("animation", params)
+        message["animation"].update(width=1, height=1, duration=1)
+        return message
+
+    async def _api_sendsticker(self, params):
+        message = await self._send_media("sticker", params)
+        message["sticker"].update(width=512, height=512, is_animated=False, is_video=False, type="regular")
+        return message
+
+    async def _api_sendvideonote(self, params):
+        message = await self._send_media("video_note", params)
+        message["video_note"].update(length=1, duration=1)
+        return message
+
+    async def _api_sendlocation(self, params):
+        chat_id = self._check_chat(params)
+        return self._message(chat_id, location={"latitude": float(params["latitude"]), "longitude": float(params["longitude"])})
+
     async def _api_editmessagetext(self, params):
         return self._message(int(params.get("chat_id", 0)), text=params.get("text", ""))
 
@@ -244,9 +301,14 @@ class FakeBotAPI:
                    "height": 512, "is_animated": False, "is_video": False}
         return self._push({"message": self._incoming(user_id, language_code, sticker=sticker)})
 
-    def send_photo(self, user_id: int, language_code: Optional[str] = "en") -> int:
-        photo = [{"file_id": "AgACAgQ", "file_unique_id": "AQAD", "width": 90, "height": 90}]
-        return self._push({"message": self._incoming(user_id, language_code, photo=photo)})
+    def send_photo(self, user_id: int, language_code: Optional[str] = "en", file_id: str = "AgACAgQ",
+                   caption: str = "") -> int:
+        photo = [{"file_id": "small", "file_unique_id": "AQADs", "width": 30, "height": 30},
+                 {"file_id": file_id, "file_unique_id": "AQAD", "width": 90, "height": 90}]
+        content: Dict[str, Any] = {"photo": photo}
+        if caption:
+            content["caption"] = caption
+        return self._push({"message": self._incoming(user_id, language_code, **content)})
 
     def send_voice(self, user_id: int, language_code: Optional[str] = "en") -> int:
         voice = {"file_id": "AwACAgQ", "file_unique_id": "AgADv", "duration": 3}

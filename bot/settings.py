@@ -46,6 +46,11 @@ class Settings:
     default_language: str = "en"
     secret: Optional[str] = field(default=None, repr=False)
     knowledge_poll_seconds: float = 10.0
+    handover_timeout_minutes: float = 15.0
+    interpreter_hours: str = ""  # e.g. "mon-fri 09:00-17:00, sat 10:00-12:00"; empty: any time
+    timezone: str = "Europe/Brussels"
+    relay_retention_hours: float = 24.0
+    note_retention_days: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
@@ -61,6 +66,9 @@ class Settings:
         try:
             port = int(environ.get("GUICHET_WEBHOOK_PORT", "8443"))
             poll = float(environ.get("GUICHET_KNOWLEDGE_POLL_SECONDS", "10"))
+            timeout = float(environ.get("GUICHET_HANDOVER_TIMEOUT_MINUTES", "15"))
+            retention = float(environ.get("GUICHET_RELAY_RETENTION_HOURS", "24"))
+            note_days = float(environ.get("GUICHET_NOTE_RETENTION_DAYS", "30"))
         except ValueError as error:
             raise SettingsError(f"invalid number in the environment: {error}") from None
         return cls(
@@ -78,4 +86,9 @@ class Settings:
             default_language=environ.get("GUICHET_DEFAULT_LANGUAGE", "en"),
             secret=environ.get("GUICHET_SECRET") or None,
             knowledge_poll_seconds=poll,
+            handover_timeout_minutes=timeout,
+            interpreter_hours=environ.get("GUICHET_INTERPRETER_HOURS", ""),
+            timezone=environ.get("GUICHET_TIMEZONE", "Europe/Brussels"),
+            relay_retention_hours=retention,
+            note_retention_days=note_days,
         )

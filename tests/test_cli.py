@@ -22,7 +22,8 @@ def run(args, stdin: str = "", env=None, cwd=None):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["kb", "gaps"], ["kb", "schema"], ["bench"]):
+    for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["kb", "gaps"], ["kb", "schema"], ["bench"],
+                    ["interpreters"]):
         result = run(command + ["--help"])
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
@@ -52,6 +53,21 @@ def test_kb_gaps_shows_counts_and_what_to_write_next(tmp_path, sqlite_url):
     assert "human_after_answer  ask_housing" in result.stdout
     assert "4  the 'ask_housing' answer did not settle it" in result.stdout
     assert "1  questions in 'ti' not understood" in result.stdout
+
+
+def test_interpreters_add_list_pause_remove(tmp_path, sqlite_url):
+    env = {"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)}
+    added = run(["interpreters", "add", "--telegram-id", "123456789", "--name", "Amina", "--languages", "ar, FR"], env=env)
+    assert added.returncode == 0 and added.stdout.strip() == "on the roster: 123456789 Amina (ar, fr)"
+    assert run(["interpreters", "pause", "--telegram-id", "123456789"], env=env).returncode == 0
+    listed = run(["interpreters", "list"], env=env).stdout
+    assert "123456789" in listed and "ar,fr" in listed and "paused" in listed and "not accepted yet" in listed
+    bad = run(["interpreters", "add", "--telegram-id", "5", "--name", "X", "--languages", "arabic"], env=env)
+    assert bad.returncode == 1 and "not a language code: arabic" in bad.stderr
+    assert run(["interpreters", "remove", "--telegram-id", "123456789"], env=env).returncode == 0
+    missing = run(["interpreters", "remove", "--telegram-id", "123456789"], env=env)
+    assert missing.returncode == 1 and "is not on the roster" in missing.stderr
+    assert "no interpreter on the roster yet" in run(["interpreters", "list"], env=env).stdout
 
 
 def test_kb_report_writes_markdown_for_the_meeting(tmp_path):

@@ -1,15 +1,22 @@
-"""Helpers shared by the handlers: who is writing, and sending the assistant's replies."""
+"""Helpers shared by the handlers: who is writing, what they sent, and sending the replies (to them or to others)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import logging
+from typing import Iterable, List, Optional
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
 
-from bot.assistant import Reply, Sender
-from bot.context import GuichetContext
+from bot.assistant import Media, Reply, Sender
+from bot.context import BotData, GuichetContext
 from bot.keyboards import reply_markup
+
+logger = logging.getLogger(__name__)
+
+# Kinds a caption can go with; the others (sticker, video note, location) get the tag as a message first.
+CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
 
 
 def sender_of(update: Update) -> Sender:
@@ -18,13 +25,67 @@ def sender_of(update: Update) -> Sender:
     return Sender(f"telegram:{user.id}", user.language_code) if user else Sender("telegram:unknown")
 
 
+def media_of(message: Message) -> Optional[Media]:
+    """What a message carries besides text, by Telegram file id (never downloaded)."""
+    if message.photo:
+        return Media("photo", message.photo[-1].file_id)
+    for kind in ("document", "voice", "audio", "video", "animation", "sticker", "video_note"):
+        item = getattr(message, kind, None)
+        if item is not None:
+            return Media(kind, item.file_id)
+    if message.location is not None:
+        return Media("location", latitude=message.location.latitude, longitude=message.location.longitude)
+    return None
+
+
+def chat_of(key: str) -> Optional[int]:
+    platform, _sep, ident = key.partition(":")
+    return int(ident) if platform == "telegram" and ident.lstrip("-").isdigit() else None
+
+
+async def _send(bot, chat_id: int, reply: Reply) -> None:
+    options = dict(reply_markup=reply_markup(reply))
+    media = reply.media
+    if media is None or media.kind not in CAPTIONED:
+        await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
+                               link_preview_options=LinkPreviewOptions(is_disabled=True), **options)
+    if media is not None:
+        if media.kind in CAPTIONED:
+            send = getattr(bot, f"send_{media.kind}")
+            await send(chat_id, media.file_id, caption=reply.text, parse_mode=ParseMode.HTML, **options)
+        elif media.kind == "location":
+            await bot.send_location(chat_id, media.latitude, media.longitude)
+        else:
+            await getattr(bot, f"send_{media.kind}")(chat_id, media.file_id)
+    if reply.venue:
+        await bot.send_venue(chat_id, reply.venue.latitude, reply.venue.longitude, reply.venue.title, reply.venue.address)
+
+
+async def deliver(data: BotData, bot, replies: Iterable[Reply], chat_id: Optional[int] = None) -> None:
+    """Send each reply to its chat: `chat_id` (the update's chat) unless the reply names another one.
+
+    A reply to someone else that Telegram refuses (they blocked the bot) is reported to the desk, whose answer
+    (e.g. telling the interpreter) is delivered in turn; the other replies still go out. A relayed message
+    is deleted from the outbox once delivered.
+    """
+    queue: List[Reply] = list(replies)
+    while queue:
+        reply = queue.pop(0)
+        target = chat_of(reply.to) if reply.to else chat_id
+        if target is None:
+            continue
+        try:
+            await _send(bot, target, reply)
+        except (Forbidden, BadRequest) as error:
+            if reply.to is None or (isinstance(error, BadRequest) and "chat not found" not in str(error).lower()):
+                raise
+            logger.info("a reply to another chat was refused (%s); telling the desk", type(error).__name__)
+            if hasattr(data.assistant, "unreachable"):
+                queue += await data.run(data.assistant.unreachable, reply.to)
+            continue
+        if reply.relay_id is not None and hasattr(data.assistant, "delivered"):
+            await data.run(data.assistant.delivered, reply.relay_id)
+
+
 async def send_replies(update: Update, context: GuichetContext, replies: Iterable[Reply]) -> None:
-    chat_id = update.effective_chat.id
-    for reply in replies:
-        await context.bot.send_message(
-            chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply_markup(reply),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-        if reply.venue:
-            await context.bot.send_venue(chat_id, reply.venue.latitude, reply.venue.longitude,
-                                         reply.venue.title, reply.venue.address)
+    await deliver(context.bot_data, context.bot, replies, update.effective_chat.id)

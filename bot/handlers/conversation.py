@@ -15,8 +15,9 @@ async def start(update: Update, context: GuichetContext) -> None:
 
 async def command(update: Update, context: GuichetContext) -> None:
     """/help, /topics, /language, /privacy, /forget — and any unknown command, politely."""
-    name = (update.effective_message.text or "/").split()[0][1:]
-    await send_replies(update, context, await context.bot_data.replies("command", sender_of(update), name))
+    name, *rest = ((update.effective_message.text or "/")[1:] or " ").split(maxsplit=1) or [""]
+    argument = rest[0] if rest else ""
+    await send_replies(update, context, await context.bot_data.replies("command", sender_of(update), name, argument))
 
 
 async def text(update: Update, context: GuichetContext) -> None:

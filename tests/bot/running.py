@@ -16,14 +16,18 @@ from bot.settings import Settings
 async def running_bot(assistant: Assistant, **options) -> AsyncIterator[FakeBotAPI]:
     """Start the fake server and the bot (settings `options` override the defaults); stop both afterwards.
 
-    `knowledge_updates` goes to `build_application`, everything else to `Settings`.
+    `knowledge_updates`, `desk` and `desk_tick_seconds` go to `build_application`, everything else to `Settings`.
+    With `api`, the bot talks to that (already started) server and leaves it running: a restart in a test.
     """
-    api = FakeBotAPI()
-    base_url = await api.start()
-    updates = options.pop("knowledge_updates", None)
-    settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=base_url,
+    api = options.pop("api", None)
+    own_api = api is None
+    if own_api:
+        api = FakeBotAPI()
+        await api.start()
+    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk", "desk_tick_seconds") if name in options}
+    settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=api.base_url,
                                    **options)
-    application = build_application(settings, assistant, knowledge_updates=updates)
+    application = build_application(settings, assistant, **app_options)
     await application.initialize()
     await application.post_init(application)
     await application.updater.start_polling(poll_interval=0.0, timeout=1,
@@ -36,4 +40,5 @@ async def running_bot(assistant: Assistant, **options) -> AsyncIterator[FakeBotA
         await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
-        await api.stop()
+        if own_api:
+            await api.stop()

@@ -202,9 +202,9 @@ def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(pa
     assert "Not yet translated into your language: shown in French" in replies[0].text
 
 
-def test_request_human_explains_interpreters_are_coming(assistant):
+def test_request_human_without_an_interpreter_desk_lists_interpreting_services(assistant):
     replies = assistant.message(Sender("t:19", "en"), "can I talk to a real person please")
-    assert "interpreters will soon" in replies[0].text
+    assert "No interpreter is registered" in replies[0].text
     assert "Where to go" in replies[1].text
 
 
