@@ -73,7 +73,7 @@ bench: setup
 
 ## i18n-extract / i18n-update: refresh the template and merge new strings into every catalog
 i18n-extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-output --project=guichet -o locales/messages.pot bot/
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k _p -k N_ --no-location --sort-output --project=guichet -o locales/messages.pot bot/
 
 i18n-update: i18n-extract
 	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching

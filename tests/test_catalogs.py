@@ -17,7 +17,7 @@ TAG = re.compile(r"</?\w+>")
 
 
 def _source_messages() -> set[str]:
-    found = extract_from_dir(str(PROJECT_ROOT / "bot"), method_map=[("**.py", "python")], keywords={"_": None, "N_": None})
+    found = extract_from_dir(str(PROJECT_ROOT / "bot"), method_map=[("**.py", "python")], keywords={"_": None, "_p": None, "N_": None})
     return {message for _file, _line, message, _comments, _context in found}
 
 
