@@ -152,6 +152,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def in_pairs(buttons: Sequence[Button]) -> List[List[Button]]:
+    """Buttons two per row: readable on a small phone."""
+    return [list(buttons[i: i + 2]) for i in range(0, len(buttons), 2)]
+
+
 class Assistant:
     """Turns what a person sends into replies."""
 
@@ -562,13 +567,11 @@ class Assistant:
                            language, [[Button(_("Yes, delete"), "forget:yes"), Button(_("No, keep"), "forget:no")]])
 
     def _language_rows(self) -> List[List[Button]]:
-        buttons = [Button(name, f"lang:{code}") for code, name in in_own_names(self.catalogs.languages)]
-        return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+        return in_pairs([Button(name, f"lang:{code}") for code, name in in_own_names(self.catalogs.languages)])
 
     def _topic_rows(self, language: str) -> List[List[Button]]:
-        buttons = [Button(f"{t.emoji} {t.title.pick(language)[0]}", f"topic:{t.intent}")
-                   for t in self.knowledge.current.menu_topics()]
-        return [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+        return in_pairs([Button(f"{t.emoji} {t.title.pick(language)[0]}", f"topic:{t.intent}")
+                         for t in self.knowledge.current.menu_topics()])
 
     def _menu_row(self, language: str) -> List[List[Button]]:
         _ = self._(language)

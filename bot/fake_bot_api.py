@@ -319,8 +319,15 @@ class FakeBotAPI:
         return self._push({"message": self._incoming(user_id, language_code, location=location)})
 
     def send_document(self, user_id: int, language_code: Optional[str] = "en") -> int:
-        document = {"file_id": "BQACAgQ", "file_unique_id": "AgADd", "file_name": "letter.pdf"}
-        return self._push({"message": self._incoming(user_id, language_code, document=document)})
+        return self.push_document(user_id, language_code)
+
+    def push_document(self, user_id: int, language_code: Optional[str] = "en", file_id: str = "BQACAgQ",
+                      caption: str = "") -> int:
+        document = {"file_id": file_id, "file_unique_id": "AgADd", "file_name": "letter.pdf"}
+        content: Dict[str, Any] = {"document": document}
+        if caption:
+            content["caption"] = caption
+        return self._push({"message": self._incoming(user_id, language_code, **content)})
 
     def edit_text(self, user_id: int, text: str, language_code: Optional[str] = "en") -> int:
         message = self._incoming(user_id, language_code, text=text, edit_date=int(time.time()))

@@ -13,6 +13,7 @@ relay both ways; `/bot` ends it at any time. Interpreter side: code of conduct o
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -22,7 +23,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from zoneinfo import ZoneInfo
 
-from bot.assistant import Assistant, Button, Media, Reply, Sender
+from bot.assistant import Assistant, Button, Media, Reply, Sender, in_pairs
 from bot.i18n import in_own_names, isolate, language_name
 from knowledge.handovers import ACTIVE, TO_INTERPRETER, TO_PERSON, Handovers, Interpreter, RelayMessage, Request
 
@@ -230,8 +231,7 @@ class InterpretingDesk:
         request = self._request(sender)
         if step == "pick":
             codes = sorted({code for i in self._roster.values() for code in i.languages} | {language})
-            buttons = [Button(name, f"human:lang:{code}") for code, name in in_own_names(codes)]
-            rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+            rows = in_pairs([Button(name, f"human:lang:{code}") for code, name in in_own_names(codes)])
             return [self.assistant.reply(_("Which language should the interpreter speak?"), language, rows)]
         if step == "lang" and value:
             return self._consent_question(sender, language, value)
@@ -526,8 +526,7 @@ class InterpretingDesk:
         if wanted.lower() in {c for i in self._roster.values() for c in i.languages}:
             return self._transfer(interpreter, request, wanted.lower(), note.strip())
         codes = sorted({c for i in self._roster.values() for c in i.languages})
-        buttons = [Button(name_, f"transfer:{request.id}:{code}") for code, name_ in in_own_names(codes)]
-        rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+        rows = in_pairs([Button(name_, f"transfer:{request.id}:{code}") for code, name_ in in_own_names(codes)])
         return [self.assistant.reply(_("Transfer {pseudonym} to an interpreter of which language?").format(
             pseudonym=_e(request.pseudonym)), language, rows)]
 
@@ -652,9 +651,7 @@ class InterpretingDesk:
 
     @staticmethod
     def _to(reply: Reply, key: Optional[str]) -> Reply:
-        from dataclasses import replace
-
-        return replace(reply, to=key)
+        return dataclasses.replace(reply, to=key)
 
 
 def _telegram_id(key: str) -> Optional[int]:

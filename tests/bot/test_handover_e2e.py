@@ -316,3 +316,47 @@ async def test_admins_manage_the_roster_in_telegram_and_others_cannot(desk_parts
         assert 805 not in {i.telegram_id for i in store.roster()}
         api.send_text(805, "/start", "en")  # no longer staff: the ordinary welcome
         assert "Welcome to Guichet" in (await next_message(api, 805, 0)).text
+
+
+async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_one(desk_parts):
+    make, store = desk_parts
+    desk = make()
+    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+        await accept_code(api, AMINA)
+        seen = await ask_for_an_arabic_interpreter(api, 0)
+        api.press(AMINA, await take_button(api, AMINA), "fr")
+        await next_message(api, PERSON, seen)  # "an interpreter has joined"
+        api.push_document(AMINA, file_id="FORM-PDF", caption="املأ هذه الاستمارة")
+        sent = (await api.replies(PERSON, 1, method="sendDocument"))[0]
+        assert sent.params["document"] == "FORM-PDF" and "الاستمارة" in sent.params["caption"]
+        assert "Amina" not in sent.params["caption"]
+        api.send_text(AMINA, "/close Rendez-vous CPAS lundi 9h, apporter le bail", "fr")
+        closed = await next_message(api, PERSON, seen + 1)
+        assert any(b["callback_data"].startswith("topic:") for b in closed.buttons)  # the bot's menu again
+        await eventually(lambda: store.counts() == {"waiting": 0, "active": 0, "messages": 0, "notes": 1})
+        # the person's next request carries the note to whoever takes it
+        a_seen = len(api.sent_to(AMINA))
+        await ask_for_an_arabic_interpreter(api, seen + 2)
+        card = await next_message(api, AMINA, a_seen)
+        assert "Rendez-vous CPAS lundi 9h" in card.text
+
+
+async def test_an_interpreter_removed_by_another_process_gives_the_conversation_back_to_the_queue(desk_parts):
+    make, store = desk_parts
+    desk = make()
+    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+        await accept_code(api, AMINA)
+        await accept_code(api, KARIM)
+        seen = await ask_for_an_arabic_interpreter(api, 0)
+        api.press(AMINA, await take_button(api, AMINA), "fr")
+        await next_message(api, PERSON, seen)
+        k_seen = len(api.sent_to(KARIM))
+        from knowledge.handovers import interpreters
+
+        with store.engine.begin() as conn:  # as 'guichet interpreters remove' would, from another process
+            conn.execute(interpreters.delete().where(interpreters.c.telegram_id == AMINA))
+        back = await next_message(api, PERSON, seen + 1)
+        assert "queue" in back.text.lower() or "طابور" in back.text or "قائمة" in back.text
+        card = await api.wait_for(lambda calls: any(b["callback_data"].startswith("take:")
+                                                    for c in api.sent_to(KARIM)[k_seen:] for b in c.buttons))
+        assert card and store.counts()["waiting"] == 1
