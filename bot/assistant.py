@@ -384,7 +384,11 @@ class Assistant:
         if topic is None:
             return [self._reply(_("I don't have information on this yet. Choose another topic or ask for a person."),
                                 language, self._topic_rows(language) + [[self._human_button(language)]])]
-        guidance = self._reply(self._topic_text(topic, language), language)
+        text = self._topic_text(topic, language)
+        if intent == "ask_interpreting" and self.human_offer is not None:  # the desk can connect one right here
+            text += "\n\n" + _e(_("🧑 A Guichet community interpreter can also join this conversation: press "
+                                   "“Talk to a person” or send /human."))
+        guidance = self._reply(text, language)
         services = self._services_reply(intent, language, 0, position)
         joined = guidance.text + "\n\n" + services.text
         if len(joined) <= MAX_TEXT_CHARS:  # one message: one notification, one request on a slow network

@@ -360,3 +360,14 @@ async def test_an_interpreter_removed_by_another_process_gives_the_conversation_
         card = await api.wait_for(lambda calls: any(b["callback_data"].startswith("take:")
                                                     for c in api.sent_to(KARIM)[k_seen:] for b in c.buttons))
         assert card and store.counts()["waiting"] == 1
+
+
+def test_the_interpreting_answer_offers_a_guichet_interpreter_only_when_the_desk_runs(desk_parts, assistant):
+    make, _store = desk_parts
+    desk = make()
+    from bot.assistant import Sender
+
+    offered = desk.action(Sender("telegram:990", "en"), "topic:ask_interpreting")
+    assert "/human" in offered[0].text and any(b.action == "human" for row in offered[-1].buttons for b in row)
+    plain = assistant.action(Sender("telegram:991", "en"), "topic:ask_interpreting")  # no desk: no such promise
+    assert "/human" not in plain[0].text
