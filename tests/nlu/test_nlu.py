@@ -97,3 +97,33 @@ def test_parses_from_many_threads_share_batches_and_keep_their_own_results(parse
         together = list(pool.map(parser.parse, texts))
     assert [(r.text, r.intent, r.language) for r in together] == [(r.text, r.intent, r.language) for r in alone]
     assert parser.parse("   ").intent == "nlu_fallback"
+
+
+def test_language_experts_are_persisted_and_change_only_their_language(tmp_path):
+    """`experts: [fr]` adds a French-only model: French messages get the blend, English ones are untouched."""
+    import tarfile
+
+    import yaml
+
+    data = _tiny_data(tmp_path / "data")
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    results = {}
+    for experts in ([], ["fr"]):
+        for component in config["pipeline"]:
+            if component["name"].endswith("LogisticRegressionIntentClassifier"):
+                component.update(experts=experts, expert_weight=1.0)
+        path = tmp_path / f"config-{len(experts)}.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        model, _trained = train(path, data, tmp_path / f"models-{len(experts)}")
+        with tarfile.open(model) as archive:
+            results[f"files-{len(experts)}"] = [n for n in archive.getnames() if "expert-" in n]
+        parser = NLUParser(model)
+        try:
+            results[len(experts)] = parser.parse_many(["mon proprio veut me mettre dehors ce soir", "my landlord wants me out tonight"])
+        finally:
+            parser.close()
+    assert results["files-0"] == [] and any(n.endswith("expert-fr.skops") for n in results["files-1"])
+    (fr_shared, en_shared), (fr_expert, en_expert) = results[0], results[1]
+    assert fr_expert.intent == fr_shared.intent == "ask_housing"
+    assert fr_expert.confidence != fr_shared.confidence  # the French-only model decided
+    assert en_expert.ranking == en_shared.ranking  # English: the shared model alone, as before
