@@ -110,3 +110,22 @@ async def test_sharing_a_location_after_a_topic_lists_the_nearest_places(telegra
     api.send_location(user, 50.5836, 5.5012)  # Seraing, as the location button sends it
     near = (await api.replies(user, answered + 1))[answered]
     assert near.text.startswith("📍 Seraing") and "🏢" in near.text and " km)" in near.text
+
+
+async def test_a_service_with_coordinates_is_sent_as_a_venue_after_a_shared_location(parser, sqlite_storage, knowledge, catalogs):
+    """The real data has no sourced coordinates yet; a file that gives them gets a map pin through Telegram."""
+    import dataclasses
+
+    cpas = next(s for s in knowledge.services_for("ask_social_aid", "en") if s.commune == "Liège")
+    pinned = dataclasses.replace(cpas, coordinates=(50.6412, 5.5718))
+    services = tuple(pinned if s.id == cpas.id else s for s in knowledge.services)
+    holder = KnowledgeHolder(dataclasses.replace(knowledge, services=services))
+    assistant = Assistant(parser, sqlite_storage, holder, catalogs, "en", places=Gazetteer.load())
+    async with running_bot(assistant) as api:
+        user = 505
+        api.press(user, "topic:ask_social_aid")
+        await api.wait_for(lambda calls: any("🏢" in c.text for c in api.sent_to(user)))
+        api.send_location(user, 50.6420, 5.5700)  # a few hundred metres away, in Liège
+        venue = (await api.replies(user, 1, method="sendVenue"))[0]
+        assert (float(venue.params["latitude"]), float(venue.params["longitude"])) == (50.6412, 5.5718)
+        assert venue.params["title"] == cpas.name and venue.params["address"] == cpas.address
