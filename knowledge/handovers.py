@@ -150,6 +150,12 @@ def _request(row) -> Request:
                    bool(row.message_left), row.created_at)
 
 
+def _delete_request(conn, request_id: int) -> None:
+    """The request and every message relayed in it, inside the caller's transaction."""
+    conn.execute(delete(relay_messages).where(relay_messages.c.handover_id == request_id))
+    conn.execute(delete(handovers).where(handovers.c.id == request_id))
+
+
 class Handovers:
     """The roster, the open requests and the relay outbox, in the same database as the people."""
 
@@ -303,8 +309,7 @@ class Handovers:
         if request is None:
             return None
         with self.engine.begin() as conn:
-            conn.execute(delete(relay_messages).where(relay_messages.c.handover_id == request_id))
-            conn.execute(delete(handovers).where(handovers.c.id == request_id))
+            _delete_request(conn, request_id)
             person_hash = self.key_hash(request.person_key)
             if note:
                 conn.execute(delete(handover_notes).where(handover_notes.c.person_hash == person_hash))
@@ -317,8 +322,7 @@ class Handovers:
         request = self.request_of(person_key)
         with self.engine.begin() as conn:
             if request is not None:
-                conn.execute(delete(relay_messages).where(relay_messages.c.handover_id == request.id))
-                conn.execute(delete(handovers).where(handovers.c.id == request.id))
+                _delete_request(conn, request.id)
             notes = conn.execute(delete(handover_notes).where(handover_notes.c.person_hash == person_hash)).rowcount
         return request is not None or notes > 0
 

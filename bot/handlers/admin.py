@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import GuichetContext
+from bot.handlers.common import command_parts
 from bot.handlers.conversation import command
 
 MAX_PROBLEMS_SHOWN = 20
@@ -41,8 +42,8 @@ async def roster(update: Update, context: GuichetContext) -> None:
     if user is None or user.id not in data.admin_ids or data.desk is None:
         await command(update, context)
         return
-    name, *rest = (update.effective_message.text or "/")[1:].split(maxsplit=1) or [""]
-    text = await data.run(roster_command, data.desk, name.split("@")[0].lower(), rest[0] if rest else "")
+    name, argument = command_parts(update.effective_message.text)
+    text = await data.run(roster_command, data.desk, name.split("@")[0].lower(), argument)
     await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -23,6 +23,12 @@ def sender_of(update: Update) -> Sender:
     """The person as the assistant sees them: an opaque key, never a name or username."""
     user = update.effective_user
     return Sender(f"telegram:{user.id}", user.language_code) if user else Sender("telegram:unknown")
+
+
+def command_parts(text: Optional[str]) -> Tuple[str, str]:
+    """'/close some note' -> ('close', 'some note'); '/start@guichet_bot' -> ('start@guichet_bot', '')."""
+    name, *rest = ((text or "/")[1:] or " ").split(maxsplit=1) or [""]
+    return name, rest[0] if rest else ""
 
 
 def media_of(message: Message) -> Optional[Media]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import GuichetContext
-from bot.handlers.common import send_replies, sender_of
+from bot.handlers.common import command_parts, send_replies, sender_of
 
 
 async def start(update: Update, context: GuichetContext) -> None:
@@ -15,8 +15,7 @@ async def start(update: Update, context: GuichetContext) -> None:
 
 async def command(update: Update, context: GuichetContext) -> None:
     """/help, /topics, /language, /privacy, /forget — and any unknown command, politely."""
-    name, *rest = ((update.effective_message.text or "/")[1:] or " ").split(maxsplit=1) or [""]
-    argument = rest[0] if rest else ""
+    name, argument = command_parts(update.effective_message.text)
     await send_replies(update, context, await context.bot_data.replies("command", sender_of(update), name, argument))
 
 

@@ -82,6 +82,15 @@ async def ask_for_an_arabic_interpreter(api, seen: int) -> int:
     return seen + 3
 
 
+async def amina_takes_the_request(api) -> int:
+    """The person asks for an Arabic interpreter and Amina takes it; returns messages the person has had so far,
+    the last one saying an interpreter joined."""
+    seen = await ask_for_an_arabic_interpreter(api, 0)
+    api.press(AMINA, await take_button(api, AMINA), "fr")
+    await next_message(api, PERSON, seen)  # "an interpreter has joined"
+    return seen + 1
+
+
 async def test_request_race_relay_transfer_handback(desk_parts):
     make, store = desk_parts
     desk = make()
@@ -170,12 +179,7 @@ async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
     await api.start()
     async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, api=api):
         await accept_code(api, AMINA)
-        seen = await ask_for_an_arabic_interpreter(api, 0)
-        await api.wait_for(lambda calls: any(b["callback_data"].startswith("take:")
-                                                    for c in api.sent_to(AMINA) for b in c.buttons))
-        take = await take_button(api, AMINA)
-        api.press(AMINA, take, "fr")
-        await next_message(api, PERSON, seen)
+        await amina_takes_the_request(api)
     # the bot is down; the person writes twice meanwhile, and one answer was stored but never delivered
     a_seen = len(api.sent_to(AMINA))
     request = store.request_of(f"telegram:{PERSON}")
@@ -244,17 +248,14 @@ async def test_person_ends_with_bot_and_forget_erases_the_relay(desk_parts):
     desk = make()
     async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
         await accept_code(api, AMINA)
-        seen = await ask_for_an_arabic_interpreter(api, 0)
-        take = await take_button(api, AMINA)
-        api.press(AMINA, take, "fr")
-        await next_message(api, PERSON, seen)
+        seen = await amina_takes_the_request(api)
         api.send_text(PERSON, "/bot", "ar")
-        ended = await next_message(api, PERSON, seen + 1)
+        ended = await next_message(api, PERSON, seen)
         assert any(b["callback_data"].startswith("topic:") for b in ended.buttons)
         await api.wait_for(lambda calls: any("P-" in t and "bot" in t.lower() for t in texts(api, AMINA)[-1:]))
         assert store.counts()["active"] == 0
         # a second request, then /forget: the request and everything relayed is erased at once
-        seen = await ask_for_an_arabic_interpreter(api, seen + 2)
+        seen = await ask_for_an_arabic_interpreter(api, seen + 1)
         api.send_text(PERSON, "رسالة", "ar")
         await api.wait_for(lambda calls: store.counts()["messages"] == 1)
         api.press(PERSON, "forget:yes", "ar")
@@ -323,20 +324,18 @@ async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_
     desk = make()
     async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
         await accept_code(api, AMINA)
-        seen = await ask_for_an_arabic_interpreter(api, 0)
-        api.press(AMINA, await take_button(api, AMINA), "fr")
-        await next_message(api, PERSON, seen)  # "an interpreter has joined"
+        seen = await amina_takes_the_request(api)
         api.push_document(AMINA, file_id="FORM-PDF", caption="املأ هذه الاستمارة")
         sent = (await api.replies(PERSON, 1, method="sendDocument"))[0]
         assert sent.params["document"] == "FORM-PDF" and "الاستمارة" in sent.params["caption"]
         assert "Amina" not in sent.params["caption"]
         api.send_text(AMINA, "/close Rendez-vous CPAS lundi 9h, apporter le bail", "fr")
-        closed = await next_message(api, PERSON, seen + 1)
+        closed = await next_message(api, PERSON, seen)
         assert any(b["callback_data"].startswith("topic:") for b in closed.buttons)  # the bot's menu again
         await eventually(lambda: store.counts() == {"waiting": 0, "active": 0, "messages": 0, "notes": 1})
         # the person's next request carries the note to whoever takes it
         a_seen = len(api.sent_to(AMINA))
-        await ask_for_an_arabic_interpreter(api, seen + 2)
+        await ask_for_an_arabic_interpreter(api, seen + 1)
         card = await next_message(api, AMINA, a_seen)
         assert "Rendez-vous CPAS lundi 9h" in card.text
 
@@ -347,15 +346,13 @@ async def test_an_interpreter_removed_by_another_process_gives_the_conversation_
     async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
         await accept_code(api, AMINA)
         await accept_code(api, KARIM)
-        seen = await ask_for_an_arabic_interpreter(api, 0)
-        api.press(AMINA, await take_button(api, AMINA), "fr")
-        await next_message(api, PERSON, seen)
+        seen = await amina_takes_the_request(api)
         k_seen = len(api.sent_to(KARIM))
         from knowledge.handovers import interpreters
 
         with store.engine.begin() as conn:  # as 'guichet interpreters remove' would, from another process
             conn.execute(interpreters.delete().where(interpreters.c.telegram_id == AMINA))
-        back = await next_message(api, PERSON, seen + 1)
+        back = await next_message(api, PERSON, seen)
         assert "queue" in back.text.lower() or "طابور" in back.text or "قائمة" in back.text
         card = await api.wait_for(lambda calls: any(b["callback_data"].startswith("take:")
                                                     for c in api.sent_to(KARIM)[k_seen:] for b in c.buttons))
