@@ -185,6 +185,7 @@ def build_application(settings: Settings, assistant: Assistant, on_shutdown: Ite
     )
     application.bot_data.assistant = desk or assistant
     application.bot_data.desk = desk
+    application.bot_data.parse_async = getattr(assistant.parser, "parse_async", None)
     application.bot_data.desk_tick_seconds = desk_tick_seconds
     application.bot_data.knowledge_updates = knowledge_updates
     application.bot_data.admin_ids = settings.admin_ids

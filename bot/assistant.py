@@ -258,14 +258,18 @@ class Assistant:
         return [self._reply(_("I don't know the command /{name}. Send /help to see what I can do.").format(name=_e(name)),
                             language, self._menu_row(language))]
 
-    def message(self, sender: Sender, text: str) -> List[Reply]:
-        """A text message: understand it, answer from the knowledge base."""
+    def message(self, sender: Sender, text: str, parsed=None) -> List[Reply]:
+        """A text message: understand it, answer from the knowledge base.
+
+        `parsed`: the parser's result for `text` when the caller has it already (the Telegram front end parses
+        on the event loop, see nlu/worker.py).
+        """
         if not text or not text.strip():
             language = self.language_for(sender)
             _ = self._(language)
             return [self._reply(_("Please write your question in a few words, or choose a topic."), language,
                                 self._topic_rows(language))]
-        result = self.parser.parse(text)
+        result = parsed if parsed is not None else self.parser.parse(text)
         language = self.language_for(sender, result.language, result.language_confidence)
         intent = result.intent
         logger.debug("intent=%s confidence=%.2f language=%s", intent, result.confidence, language)

@@ -35,11 +35,23 @@ def _questions() -> List[str]:
     return [e.text for e in read_examples(sorted((PROJECT_ROOT / "nlu" / "tests").glob("*.yml")))]
 
 
+def _process_tree(pid: int) -> List[int]:
+    """`pid` and its descendants (the NLU process, multiprocessing's resource tracker)."""
+    tree = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            tree += _process_tree(int(child))
+    return tree
+
+
 def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """The sum of every process's own peak RSS in the tree of `pid` (an upper bound of their joint peak)."""
+    total = 0
+    for member in _process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 async def _first_replies(api: FakeBotAPI, sent: Dict[int, float], timeout: float) -> Dict[int, float]:
@@ -183,7 +195,7 @@ def run_bench(settings: Settings, *, messages: int = 3000, rate: float = 30.0, r
         ("share of burst answered", "answered", "%.3f", "1.000"),
         ("p50 latency at %.0f msg/s (ms)" % rate, "p50", "%.1f", ""),
         ("p95 latency at %.0f msg/s (ms)" % rate, "p95", "%.1f", "≤ 100"),
-        ("peak RSS of the bot (MB)", "rss", "%.0f", "≤ 1200"),
+        ("peak RSS, bot + NLU process (MB)", "rss", "%.0f", "≤ 1200"),
         ("cold start: process start → first poll (s)", "cold_start", "%.1f", "≤ 20"),
     ]
     lines = ["| measure | median | runs | target |", "|---|---|---|---|"]

@@ -70,13 +70,17 @@ def import_knowledge(storage, directory: Path, *, if_changed: bool = False) -> s
 
 
 @contextmanager
-def open_assistant(settings: Settings) -> Iterator:
-    """The assistant and its knowledge updates, with everything they need, opened in order and closed in reverse."""
+def open_assistant(settings: Settings, *, nlu_process: bool = False) -> Iterator:
+    """The assistant and its knowledge updates, with everything they need, opened in order and closed in reverse.
+
+    With `nlu_process`, the NLU model runs in a child process (see nlu/worker.py).
+    """
     from bot.assistant import Assistant, KnowledgeHolder
     from bot.i18n import Catalogs
     from bot.knowledge_updates import KnowledgeUpdates
     from knowledge.places import Gazetteer
     from nlu.parser import NLUParser
+    from nlu.worker import NLUWorker
 
     storage = _storage(settings)
     parser = None
@@ -86,7 +90,7 @@ def open_assistant(settings: Settings) -> Iterator:
             logger.warning("the database holds no knowledge yet: importing %s", settings.knowledge_dir)
             logger.info(import_knowledge(storage, settings.knowledge_dir))
             knowledge = storage.load_knowledge()
-        parser = NLUParser(_model_path(settings))
+        parser = (NLUWorker if nlu_process else NLUParser)(_model_path(settings))
         holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
         yield (Assistant(parser, storage, holder, catalogs, settings.default_language, gaps=storage,
                          places=Gazetteer.load()),
@@ -123,7 +127,7 @@ def cmd_run(args, settings: Settings) -> int:
     from knowledge.handovers import Handovers
 
     options = desk_options(settings)
-    with open_assistant(settings) as (assistant, updates):
+    with open_assistant(settings, nlu_process=settings.nlu_process) as (assistant, updates):
         desk = InterpretingDesk(assistant, Handovers(assistant.people), options, settings.admin_ids)
         application = build_application(settings, assistant, knowledge_updates=updates, desk=desk)
         if settings.webhook_url:

@@ -159,14 +159,14 @@ class InterpretingDesk:
             return self._status(sender, request)
         return self.assistant.command(sender, name)
 
-    def message(self, sender: Sender, text: str) -> List[Reply]:
+    def message(self, sender: Sender, text: str, parsed=None) -> List[Reply]:
         interpreter = self._interpreter(sender)
         if interpreter is not None:
             return self._from_interpreter(sender, interpreter, text=text or "")
         request = self._request(sender)
         if request is not None and text and text.strip():
             return self._from_person(sender, request, "text", text=text)
-        return self.assistant.message(sender, text)
+        return self.assistant.message(sender, text, parsed)
 
     def media(self, sender: Sender, media: Media, caption: str = "") -> List[Reply]:
         """A photo, document, voice note…: relayed during a handover, else the assistant asks for text."""

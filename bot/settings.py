@@ -28,6 +28,15 @@ def _int_set(raw: str, name: str) -> frozenset[int]:
     return frozenset(values)
 
 
+def _flag(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: {raw!r} is neither 1 nor 0")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the application reads from its environment."""
@@ -51,6 +60,7 @@ class Settings:
     timezone: str = "Europe/Brussels"
     relay_retention_hours: float = 24.0
     note_retention_days: float = 30.0
+    nlu_process: bool = True  # `guichet run` parses in a child process (another core); False: in the bot's own
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
@@ -91,4 +101,5 @@ class Settings:
             timezone=environ.get("GUICHET_TIMEZONE", "Europe/Brussels"),
             relay_retention_hours=retention,
             note_retention_days=note_days,
+            nlu_process=_flag(environ.get("GUICHET_NLU_PROCESS") or "1", "GUICHET_NLU_PROCESS"),
         )

@@ -48,6 +48,14 @@ class ParseResult:
         }
 
 
+def existing_model(model_path: Path) -> Path:
+    """`model_path` as a Path, or ModelNotFound with how to make one."""
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ModelNotFound(f"no NLU model at {model_path}: run 'guichet train' (or 'make setup')")
+    return model_path
+
+
 def _clean(text: str) -> str:
     # Rasa reads a leading "/" as a hand-written intent ("/greet"); a person's text is never that.
     return (text or "").strip().lstrip("/").strip()[:MAX_PARSE_CHARS]
@@ -64,35 +72,23 @@ class _Pending:
         self.error: Optional[BaseException] = None
 
 
-class NLUParser:
-    """A loaded Rasa NLU model. Thread-safe.
+class BatchingParser:
+    """Batches concurrent `parse` calls. Thread-safe.
 
-    The model runs one batch at a time. Threads that call `parse` while a batch is running queue their
-    message; the next thread to get the model parses everything queued in one pass (a batch of 8 costs
-    about half as much per message as 8 single parses), so a burst of messages shares the work.
+    One batch runs at a time. Threads that call `parse` while a batch is running queue their message; the
+    next thread to get the model parses everything queued in one pass (a batch of 8 costs about half as much
+    per message as 8 single parses), so a burst of messages shares the work. Subclasses run the batch.
     """
 
     MAX_BATCH = 32
 
-    def __init__(self, model_path: Path):
-        from rasa.engine.loader import load_predict_graph_runner
-        from rasa.engine.runner.dask import DaskGraphRunner
-        from rasa.engine.storage.local_model_storage import LocalModelStorage
-
-        model_path = Path(model_path)
-        if not model_path.is_file():
-            raise ModelNotFound(f"no NLU model at {model_path}: run 'guichet train' (or 'make setup')")
-        self.model_path = model_path
-        self._storage_dir = Path(tempfile.mkdtemp(prefix="guichet-nlu-"))
-        self._metadata, self._runner = load_predict_graph_runner(
-            self._storage_dir, model_path, LocalModelStorage, DaskGraphRunner
-        )
-        self._lock = threading.Lock()  # held while the model runs
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # held while a batch runs
         self._queue_lock = threading.Lock()
         self._queue: List[_Pending] = []
 
-    def close(self) -> None:
-        shutil.rmtree(self._storage_dir, ignore_errors=True)
+    def _run_batch(self, texts: Sequence[str]) -> List[ParseResult]:
+        raise NotImplementedError
 
     def parse(self, text: str) -> ParseResult:
         pending = _Pending(text)
@@ -106,7 +102,7 @@ class NLUParser:
                     batch = self._queue[: self.MAX_BATCH]
                     del self._queue[: self.MAX_BATCH]
                 try:
-                    for item, result in zip(batch, self._parse_unlocked([item.text for item in batch])):
+                    for item, result in zip(batch, self._run_batch([item.text for item in batch])):
                         item.result = result
                 except BaseException as error:  # every waiting thread learns about it, not only this one
                     for item in batch:
@@ -118,9 +114,31 @@ class NLUParser:
     def parse_many(self, texts: Sequence[str]) -> List[ParseResult]:
         """Parse several messages in one pass through the model."""
         with self._lock:
-            return self._parse_unlocked(texts)
+            return self._run_batch(texts)
 
-    def _parse_unlocked(self, texts: Sequence[str]) -> List[ParseResult]:
+
+class NLUParser(BatchingParser):
+    """A Rasa NLU model loaded in this process. Thread-safe; concurrent parses share batches.
+
+    `workdir` is where the model is unpacked (a new temporary directory inside it; default: the system's).
+    """
+
+    def __init__(self, model_path: Path, workdir: Optional[Path] = None):
+        from rasa.engine.loader import load_predict_graph_runner
+        from rasa.engine.runner.dask import DaskGraphRunner
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+        super().__init__()
+        self.model_path = existing_model(model_path)
+        self._storage_dir = Path(tempfile.mkdtemp(prefix="guichet-nlu-", dir=workdir))
+        self._metadata, self._runner = load_predict_graph_runner(
+            self._storage_dir, model_path, LocalModelStorage, DaskGraphRunner
+        )
+
+    def close(self) -> None:
+        shutil.rmtree(self._storage_dir, ignore_errors=True)
+
+    def _run_batch(self, texts: Sequence[str]) -> List[ParseResult]:
         from rasa.core.channels.channel import UserMessage
 
         cleaned = [_clean(t) for t in texts]

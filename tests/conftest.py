@@ -41,6 +41,16 @@ def parser(nlu_model):
 
 
 @pytest.fixture(scope="session")
+def nlu_worker(nlu_model):
+    """The same model in a child process, as `guichet run` uses it (nlu/worker.py)."""
+    from nlu.worker import NLUWorker
+
+    worker = NLUWorker(nlu_model)
+    yield worker
+    worker.close()
+
+
+@pytest.fixture(scope="session")
 def locales_dir(tmp_path_factory) -> Path:
     """Every catalog compiled from its .po into a temporary folder (tests never depend on stale .mo files)."""
     target = tmp_path_factory.mktemp("locales")

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 REQUIRED = ("en", "fr", "ar")
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -41,6 +41,13 @@ def test_catalogs_load_and_translate(catalogs):
 def test_token_never_appears_in_settings_repr():
     settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:SECRET", "GUICHET_ADMIN_IDS": "1, 2"})
     assert "SECRET" not in repr(settings) and settings.admin_ids == frozenset({1, 2})
+
+
+def test_the_nlu_runs_in_its_own_process_unless_turned_off():
+    assert Settings.from_env({}).nlu_process and Settings.from_env({"GUICHET_NLU_PROCESS": ""}).nlu_process
+    assert not Settings.from_env({"GUICHET_NLU_PROCESS": "0"}).nlu_process
+    with pytest.raises(SettingsError, match="GUICHET_NLU_PROCESS: 'maybe' is neither 1 nor 0"):
+        Settings.from_env({"GUICHET_NLU_PROCESS": "maybe"})
 
 
 def test_dependency_rule_between_layers():

@@ -21,7 +21,9 @@ async def command(update: Update, context: GuichetContext) -> None:
 
 async def text(update: Update, context: GuichetContext) -> None:
     """A question in the person's own words: the answer from the knowledge base."""
-    await send_replies(update, context, await context.bot_data.replies("message", sender_of(update), update.effective_message.text))
+    words = update.effective_message.text
+    parsed = await context.bot_data.parse(words)
+    await send_replies(update, context, await context.bot_data.replies("message", sender_of(update), words, parsed))
 
 
 async def button(update: Update, context: GuichetContext) -> None:

@@ -129,3 +129,24 @@ async def test_a_service_with_coordinates_is_sent_as_a_venue_after_a_shared_loca
         venue = (await api.replies(user, 1, method="sendVenue"))[0]
         assert (float(venue.params["latitude"]), float(venue.params["longitude"])) == (50.6412, 5.5718)
         assert venue.params["title"] == cpas.name and venue.params["address"] == cpas.address
+
+
+async def test_with_the_model_in_its_own_process_a_burst_is_parsed_on_the_event_loop(nlu_worker, sqlite_storage, knowledge,
+                                                                                      catalogs, monkeypatch):
+    """As `guichet run` does it: messages wait for the NLU process without holding one of the bot's threads."""
+    def no_thread_may_wait(text):
+        raise AssertionError("a handler thread waited for the NLU process")
+
+    monkeypatch.setattr(nlu_worker, "parse", no_thread_may_wait)
+    assistant = Assistant(nlu_worker, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
+    questions = {"صاحب البيت بدو يطردني من الشقة، وين بلاقي سكن؟": "ar",
+                 "mon propriétaire veut me mettre dehors, je cherche un logement": "fr",
+                 "my landlord is evicting me, where can I find housing": "en"}
+    async with running_bot(assistant) as api:
+        people = {700 + i: text for i, text in enumerate(list(questions) * 10)}  # 30 people at once
+        for person, text in people.items():
+            api.send_text(person, text, "en")
+        for person, text in people.items():
+            answer = (await api.replies(person, 1, timeout=30))[0]
+            assert "🏢" in answer.text  # the housing services came…
+            assert answer.text.startswith(RLM) == (questions[text] == "ar")  # …in the language it was asked in
