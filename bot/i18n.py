@@ -94,6 +94,7 @@ def rtl_lines(text: str, language: str) -> str:
     return "\n".join(RLM + line if line else line for line in text.split("\n"))
 
 
+@lru_cache(maxsize=4096)  # CLDR lookups cost more than the rest of an answer; the answers never change
 def language_name(code: str, in_language: str) -> str:
     """The name of language `code` written in `in_language` (babel CLDR data)."""
     try:
@@ -102,6 +103,7 @@ def language_name(code: str, in_language: str) -> str:
         return NATIVE_NAMES.get(code, code)
 
 
+@lru_cache(maxsize=4096)
 def local_date(value: date, language: str) -> str:
     try:
         return format_date(value, format="medium", locale=language)

@@ -174,29 +174,25 @@ class Storage:
         """
         key_hash = self.key_hash(external_key)
         today = date.today()
-        with self.engine.begin() as conn:
-            row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
-            if row is not None:
-                changes = {}
-                if row.last_seen_on != today:
-                    changes["last_seen_on"] = today
-                if detected and row.detected_language != detected:
-                    changes["detected_language"] = detected
-                if changes:
-                    conn.execute(update(people).where(people.c.key_hash == key_hash).values(changes))
-                return Person(row.pseudonym, row.language, changes.get("detected_language", row.detected_language))
         for _ in range(5):
-            pseudonym = "P-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(people).values(pseudonym=pseudonym, key_hash=key_hash, detected_language=detected,
-                                                       created_on=today, last_seen_on=today))
-                return Person(pseudonym, None, detected)
-            except IntegrityError:
-                with self.engine.connect() as conn:  # a concurrent first message created the person
+                with self.engine.begin() as conn:  # one transaction, first contact or not
                     row = conn.execute(select(people).where(people.c.key_hash == key_hash)).first()
-                if row is not None:
-                    return Person(row.pseudonym, row.language, row.detected_language)
+                    if row is None:
+                        pseudonym = "P-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+                        conn.execute(insert(people).values(pseudonym=pseudonym, key_hash=key_hash, detected_language=detected,
+                                                           created_on=today, last_seen_on=today))
+                        return Person(pseudonym, None, detected)
+                    changes = {}
+                    if row.last_seen_on != today:
+                        changes["last_seen_on"] = today
+                    if detected and row.detected_language != detected:
+                        changes["detected_language"] = detected
+                    if changes:
+                        conn.execute(update(people).where(people.c.key_hash == key_hash).values(changes))
+                    return Person(row.pseudonym, row.language, changes.get("detected_language", row.detected_language))
+            except IntegrityError:  # a concurrent first message created the person, or the pseudonym is taken
+                continue
         raise StorageError("could not allocate a pseudonym")
 
     def set_language(self, external_key: str, language: Optional[str], *, detected: bool = False) -> None:

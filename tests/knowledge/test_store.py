@@ -98,3 +98,21 @@ def test_concurrent_counts_lose_nothing(storage):
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: storage.count_unanswered("out_of_scope", "fr"), range(40)))
     assert storage.unanswered_counts(since=date.today())[0][-1] == 40
+
+
+def test_a_first_message_sent_twice_at_once_makes_one_person(storage):
+    """Eight threads see the same new person at the same moment: one row, one pseudonym for all."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(8)
+
+    def first_contact(_):
+        barrier.wait()
+        return storage.person("telegram:4242", detected="ti").pseudonym
+
+    with ThreadPoolExecutor(8) as pool:
+        pseudonyms = set(pool.map(first_contact, range(8)))
+    assert len(pseudonyms) == 1
+    person = storage.person("telegram:4242")
+    assert {person.pseudonym} == pseudonyms and person.detected_language == "ti"
