@@ -151,6 +151,7 @@ async def _post_shutdown(application: Application) -> None:
     data: BotData = application.bot_data
     for task in data.tasks:
         task.cancel()
+    await asyncio.gather(*data.tasks, return_exceptions=True)  # let them finish cancelling before the loop closes
     data.executor.shutdown(wait=False)
     for close in data.on_shutdown:
         close()
