@@ -38,9 +38,12 @@ def _questions() -> List[str]:
 def _process_tree(pid: int) -> List[int]:
     """`pid` and its descendants (the NLU process, multiprocessing's resource tracker)."""
     tree = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            tree += _process_tree(int(child))
+    try:
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    except FileNotFoundError:  # it exited meanwhile
+        return tree
+    for child in children:
+        tree += _process_tree(child)
     return tree
 
 
@@ -48,9 +51,11 @@ def _peak_rss_mb(pid: int) -> float:
     """The sum of every process's own peak RSS in the tree of `pid` (an upper bound of their joint peak)."""
     total = 0
     for member in _process_tree(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except FileNotFoundError:  # it exited meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     return total / 1024
 
 

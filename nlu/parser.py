@@ -132,7 +132,7 @@ class NLUParser(BatchingParser):
         self.model_path = existing_model(model_path)
         self._storage_dir = Path(tempfile.mkdtemp(prefix="guichet-nlu-", dir=workdir))
         self._metadata, self._runner = load_predict_graph_runner(
-            self._storage_dir, model_path, LocalModelStorage, DaskGraphRunner
+            self._storage_dir, self.model_path, LocalModelStorage, DaskGraphRunner
         )
 
     def close(self) -> None:
