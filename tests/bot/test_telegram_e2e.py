@@ -133,16 +133,20 @@ async def test_a_service_with_coordinates_is_sent_as_a_venue_after_a_shared_loca
 
 async def test_with_the_model_in_its_own_process_a_burst_is_parsed_on_the_event_loop(nlu_worker, sqlite_storage, knowledge,
                                                                                       catalogs, monkeypatch):
-    """As `guichet run` does it: messages wait for the NLU process without holding one of the bot's threads."""
+    """As `guichet run` does it (the desk in front): messages wait for the NLU process without holding a thread."""
+    from bot.handover import DeskOptions, InterpretingDesk
+    from knowledge.handovers import Handovers
+
     def no_thread_may_wait(text):
         raise AssertionError("a handler thread waited for the NLU process")
 
     monkeypatch.setattr(nlu_worker, "parse", no_thread_may_wait)
     assistant = Assistant(nlu_worker, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
+    desk = InterpretingDesk(assistant, Handovers(sqlite_storage), DeskOptions())
     questions = {"صاحب البيت بدو يطردني من الشقة، وين بلاقي سكن؟": "ar",
                  "mon propriétaire veut me mettre dehors, je cherche un logement": "fr",
                  "my landlord is evicting me, where can I find housing": "en"}
-    async with running_bot(assistant) as api:
+    async with running_bot(assistant, desk=desk) as api:
         people = {700 + i: text for i, text in enumerate(list(questions) * 10)}  # 30 people at once
         for person, text in people.items():
             api.send_text(person, text, "en")
