@@ -33,6 +33,11 @@ def desk_parts(parser, sqlite_storage, knowledge, catalogs):
     return make, store
 
 
+def running_desk(desk: InterpretingDesk, **options):
+    """The bot with `desk` in front of its assistant, ticking every 0.2 s (see `running_bot` for `options`)."""
+    return running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, **options)
+
+
 def texts(api, chat):
     return [c.text for c in api.sent_to(chat)]
 
@@ -94,7 +99,7 @@ async def amina_takes_the_request(api) -> int:
 async def test_request_race_relay_transfer_handback(desk_parts):
     make, store = desk_parts
     desk = make()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         await accept_code(api, KARIM)
         a_seen, k_seen = len(api.sent_to(AMINA)), len(api.sent_to(KARIM))
@@ -177,7 +182,7 @@ async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
     desk = make()
     api = FakeBotAPI()
     await api.start()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, api=api):
+    async with running_desk(desk, api=api):
         await accept_code(api, AMINA)
         await amina_takes_the_request(api)
     # the bot is down; the person writes twice meanwhile, and one answer was stored but never delivered
@@ -185,7 +190,7 @@ async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
     request = store.request_of(f"telegram:{PERSON}")
     store.add_message(request.id, TO_PERSON, "text", "جواب لم يصل قبل التوقف")
     desk = make()  # a new process: nothing in memory
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, api=api):
+    async with running_desk(desk, api=api):
         api.send_text(PERSON, "هل أنت هنا؟", "ar")
         api.send_text(PERSON, "أرسلت الرسالة", "ar")
         first, second = (await api.replies(AMINA, a_seen + 2))[a_seen:a_seen + 2]
@@ -200,7 +205,7 @@ async def test_nobody_available_out_of_hours_then_a_left_message_is_delivered(de
     make, store = desk_parts
     closed = Hours.parse("mon-sun 00:00-00:00")  # never open
     desk = make(hours=closed)
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         api.send_text(PERSON, "/human", "ar")
         await next_message(api, PERSON, 0)
@@ -227,7 +232,7 @@ async def test_nobody_available_out_of_hours_then_a_left_message_is_delivered(de
 async def test_unanswered_request_times_out_and_a_blocked_person_does_not_wedge_anything(desk_parts):
     make, store = desk_parts
     desk = make(timeout_minutes=0.01)  # 0.6 s
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         seen = await ask_for_an_arabic_interpreter(api, 0)
         timed_out = await next_message(api, PERSON, seen, timeout=10)
@@ -246,7 +251,7 @@ async def test_unanswered_request_times_out_and_a_blocked_person_does_not_wedge_
 async def test_person_ends_with_bot_and_forget_erases_the_relay(desk_parts):
     make, store = desk_parts
     desk = make()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         seen = await amina_takes_the_request(api)
         api.send_text(PERSON, "/bot", "ar")
@@ -265,7 +270,7 @@ async def test_person_ends_with_bot_and_forget_erases_the_relay(desk_parts):
 async def test_only_roster_members_get_staff_powers(desk_parts):
     make, store = desk_parts
     desk = make()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         seen = await ask_for_an_arabic_interpreter(api, 0)
         take = await take_button(api, AMINA)
@@ -300,7 +305,7 @@ async def test_admins_manage_the_roster_in_telegram_and_others_cannot(desk_parts
     make, store = desk_parts
     desk = make()
     admin, stranger = 42, 43
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, admin_ids=frozenset({admin})) as api:
+    async with running_desk(desk, admin_ids=frozenset({admin})) as api:
         api.send_text(stranger, "/interpreter_add 805 ti Yonas", "en")
         refused = await next_message(api, stranger, 0)
         assert "/interpreter_add" in refused.text and "don't know" in refused.text  # as any unknown command
@@ -322,7 +327,7 @@ async def test_admins_manage_the_roster_in_telegram_and_others_cannot(desk_parts
 async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_one(desk_parts):
     make, store = desk_parts
     desk = make()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         seen = await amina_takes_the_request(api)
         api.push_document(AMINA, file_id="FORM-PDF", caption="املأ هذه الاستمارة")
@@ -343,7 +348,7 @@ async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_
 async def test_an_interpreter_removed_by_another_process_gives_the_conversation_back_to_the_queue(desk_parts):
     make, store = desk_parts
     desk = make()
-    async with running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2) as api:
+    async with running_desk(desk) as api:
         await accept_code(api, AMINA)
         await accept_code(api, KARIM)
         seen = await amina_takes_the_request(api)
