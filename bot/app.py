@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING, Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -20,16 +20,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.assistant import COMMANDS, Assistant
+from bot.assistant import COMMANDS, FrontDesk, Parser
 from bot.context import BotData, GuichetContext
 from bot.handlers import admin, conversation, errors, fallbacks
 from bot.handlers.common import deliver
 from bot.http import AiohttpRequest
 from bot.knowledge_updates import KnowledgeUpdates
+from bot.handover import InterpretingDesk
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.handover import InterpretingDesk
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +88,9 @@ async def _post_init(application: Application, knowledge_poll_seconds: float = 0
     """Register the command list with Telegram, once per interface language; start following the knowledge."""
     _start_following_knowledge(application, knowledge_poll_seconds)
     await _start_desk(application)
-    assistant: Assistant = application.bot_data.assistant
-    for language in (None, *assistant.catalogs.languages):
-        commands = [BotCommand(c, d) for c, d in assistant.command_descriptions(language or assistant.default_language)]
+    front = application.bot_data.front
+    for language, descriptions in await application.bot_data.run(front.command_menus):
+        commands = [BotCommand(c, d) for c, d in descriptions]
         try:
             await application.bot.set_my_commands(commands, language_code=language)
         except TelegramError as error:
@@ -163,12 +161,13 @@ def file_base_url(base_url: str) -> str:
     return f"{head}/file/{tail}"
 
 
-def build_application(settings: Settings, assistant: Assistant, on_shutdown: Iterable[Callable[[], None]] = (),
-                      knowledge_updates: Optional[KnowledgeUpdates] = None,
-                      desk: Optional["InterpretingDesk"] = None, desk_tick_seconds: float = DESK_TICK_SECONDS) -> Application:
+def build_application(settings: Settings, front: FrontDesk, parser: Parser, *,
+                      on_shutdown: Iterable[Callable[[], None]] = (), knowledge_updates: Optional[KnowledgeUpdates] = None,
+                      desk_tick_seconds: float = DESK_TICK_SECONDS) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
 
-    With a `desk`, updates go through the interpreting desk, which hands the rest to the assistant."""
+    Every update goes to `front`: the assistant, or the interpreting desk in front of it (which also gets its
+    rounds: relayed messages left from the last run, then a tick every `desk_tick_seconds`)."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application = (
@@ -184,12 +183,24 @@ def build_application(settings: Settings, assistant: Assistant, on_shutdown: Ite
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data.assistant = desk or assistant
-    application.bot_data.desk = desk
-    application.bot_data.parse_async = getattr(assistant.parser, "parse_async", None)
+    application.bot_data.front = front
+    application.bot_data.parser = parser
+    application.bot_data.desk = front if isinstance(front, InterpretingDesk) else None
     application.bot_data.desk_tick_seconds = desk_tick_seconds
     application.bot_data.knowledge_updates = knowledge_updates
     application.bot_data.admin_ids = settings.admin_ids
     application.bot_data.on_shutdown.extend(on_shutdown)
     register(application)
     return application
+
+
+def run_application(application: Application, settings: Settings) -> None:
+    """Run until stopped: long polling, or a webhook server when GUICHET_WEBHOOK_URL is set."""
+    if settings.webhook_url:
+        logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
+        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        logger.info("Guichet is polling %s", settings.telegram_api_base_url.split("/bot")[0])
+        application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)

@@ -45,7 +45,7 @@ def _model_path(settings: Settings) -> Path:
 
 
 def _storage(settings: Settings):
-    from knowledge.store import Storage, StorageError, load_secret
+    from knowledge.storage import Storage, StorageError, load_secret
 
     try:
         return Storage(settings.database_url, load_secret(settings.data_dir, settings.secret))
@@ -60,48 +60,15 @@ def _ui_languages() -> List[str]:
 
 
 def import_knowledge(storage, directory: Path, *, if_changed: bool = False) -> str:
-    """Validate `directory` and swap it in atomically; return a one-line summary. Raises CLIError on errors."""
+    """`knowledge.updates.import_directory` for the command line: a one-line summary, or CLIError listing the errors."""
     from knowledge.updates import import_directory
 
-    outcome = import_directory(storage, directory, _ui_languages(), if_changed=if_changed)
+    outcome = import_directory(storage.knowledge, directory, _ui_languages(), if_changed=if_changed)
     if outcome.problems:
         raise CLIError("\n".join(str(p) for p in outcome.problems) + "\n" + outcome.summary)
     return outcome.summary
 
 
-@contextmanager
-def open_assistant(settings: Settings, *, nlu_process: bool = False) -> Iterator:
-    """The assistant and its knowledge updates, with everything they need, opened in order and closed in reverse.
-
-    With `nlu_process`, the NLU model runs in a child process (see nlu/worker.py).
-    """
-    from bot.assistant import Assistant, KnowledgeHolder
-    from bot.i18n import Catalogs
-    from bot.knowledge_updates import KnowledgeUpdates
-    from knowledge.places import Gazetteer
-    from nlu.parser import NLUParser
-    from nlu.worker import NLUWorker
-
-    storage = _storage(settings)
-    parser = None
-    try:
-        knowledge = storage.load_knowledge()
-        if not knowledge.topics:
-            logger.warning("the database holds no knowledge yet: importing %s", settings.knowledge_dir)
-            logger.info(import_knowledge(storage, settings.knowledge_dir))
-            knowledge = storage.load_knowledge()
-        parser = (NLUWorker if nlu_process else NLUParser)(_model_path(settings))
-        holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
-        yield (Assistant(parser, storage, holder, catalogs, settings.default_language, gaps=storage,
-                         places=Gazetteer.load()),
-               KnowledgeUpdates(storage, holder, settings.knowledge_dir, catalogs.languages))
-    finally:
-        if parser is not None:
-            parser.close()
-        storage.close()
-
-
-# -- commands ------------------------------------------------------------------------------
 def desk_options(settings: Settings):
     from bot.handover import DeskOptions, Hours
 
@@ -113,6 +80,43 @@ def desk_options(settings: Settings):
                        settings.note_retention_days)
 
 
+@contextmanager
+def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = False) -> Iterator:
+    """(front desk, parser, knowledge updates), with everything they need, opened in order and closed in reverse.
+
+    The front desk is the assistant, or with `desk` the interpreting desk in front of it. With `nlu_process`,
+    the NLU model runs in a child process (see nlu/worker.py).
+    """
+    from bot.assistant import Assistant, KnowledgeHolder, Parts
+    from bot.handover import InterpretingDesk
+    from bot.i18n import Catalogs
+    from bot.knowledge_updates import KnowledgeUpdates
+    from knowledge.places import Gazetteer
+    from nlu.parser import NLUParser
+    from nlu.worker import NLUWorker
+
+    options = desk_options(settings) if desk else None
+    storage = _storage(settings)
+    parser = None
+    try:
+        knowledge = storage.knowledge.load_knowledge()
+        if not knowledge.topics:
+            logger.warning("the database holds no knowledge yet: importing %s", settings.knowledge_dir)
+            logger.info(import_knowledge(storage, settings.knowledge_dir))
+            knowledge = storage.knowledge.load_knowledge()
+        parser = (NLUWorker if nlu_process else NLUParser)(_model_path(settings))
+        holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
+        parts = Parts.build(storage.people, holder, catalogs, settings.default_language, Gazetteer.load())
+        front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps, admin_ids=settings.admin_ids)
+                 if desk else Assistant(parts, gaps=storage.gaps))
+        yield front, parser, KnowledgeUpdates(storage.knowledge, holder, settings.knowledge_dir, catalogs.languages)
+    finally:
+        if parser is not None:
+            parser.close()
+        storage.close()
+
+
+# -- commands ------------------------------------------------------------------------------
 def cmd_run(args, settings: Settings) -> int:
     """Run the Telegram bot (long polling; webhook when GUICHET_WEBHOOK_URL is set).
 
@@ -120,24 +124,10 @@ def cmd_run(args, settings: Settings) -> int:
     """
     if not settings.telegram_bot_token:
         raise CLIError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try 'guichet chat'")
-    from telegram import Update
+    from bot.app import build_application, run_application
 
-    from bot.app import build_application
-    from bot.handover import InterpretingDesk
-    from knowledge.handovers import Handovers
-
-    options = desk_options(settings)
-    with open_assistant(settings, nlu_process=settings.nlu_process) as (assistant, updates):
-        desk = InterpretingDesk(assistant, Handovers(assistant.people), options, settings.admin_ids)
-        application = build_application(settings, assistant, knowledge_updates=updates, desk=desk)
-        if settings.webhook_url:
-            logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
-            application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-                                    webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-                                    allowed_updates=Update.ALL_TYPES)
-        else:
-            logger.info("Guichet is polling %s", settings.telegram_api_base_url.split("/bot")[0])
-            application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+    with open_front(settings, nlu_process=settings.nlu_process, desk=True) as (desk, parser, updates):
+        run_application(build_application(settings, desk, parser, knowledge_updates=updates), settings)
     return 0
 
 
@@ -148,8 +138,8 @@ def cmd_chat(args, settings: Settings) -> int:
     """
     from bot.terminal import chat
 
-    with open_assistant(settings) as (assistant, _updates):
-        chat(assistant, sys.stdin, sys.stdout, language=args.language)
+    with open_front(settings) as (assistant, parser, _updates):
+        chat(assistant, parser, sys.stdin, sys.stdout, language=args.language)
     return 0
 
 
@@ -280,7 +270,7 @@ def cmd_kb_gaps(args, settings: Settings) -> int:
 
     storage = _storage(settings)
     try:
-        rows = storage.unanswered_counts(date.today() - timedelta(days=args.days))
+        rows = storage.gaps.unanswered_counts(date.today() - timedelta(days=args.days))
     finally:
         storage.close()
     if not rows:
@@ -320,40 +310,28 @@ def cmd_interpreters(args, settings: Settings) -> int:
     Example: guichet interpreters add --telegram-id 123456789 --name "Amina" --languages ar,fr
     Example: guichet interpreters pause --telegram-id 123456789
     """
-    from knowledge.handovers import Handovers
+    from bot.handover.roster import EMPTY, Roster, RosterError
 
     storage = _storage(settings)
     try:
-        store = Handovers(storage)
+        roster = Roster(storage.handovers)
         if args.action == "list":
-            roster = store.roster()
-            if not roster:
-                print("no interpreter on the roster yet: guichet interpreters add --telegram-id ID --name NAME --languages ar,fr")
-            for i in roster:
-                state = "paused" if i.paused else "available"
-                conduct = "code accepted" if i.conduct_accepted else "code of conduct not accepted yet"
-                print(f"{i.telegram_id:>12}  {i.name:<24}  {','.join(i.languages):<16}  {state:<9}  {conduct}")
+            lines = roster.lines()
+            if not lines:
+                print(EMPTY + ": guichet interpreters add --telegram-id ID --name NAME --languages ar,fr")
+            for line in lines:
+                print(f"{line.telegram_id:>12}  {line.description}")
             return 0
         if args.telegram_id is None:
             raise CLIError("--telegram-id is needed")
-        try:
-            if args.action == "add":
-                if not args.name or not args.languages:
-                    raise CLIError("add needs --name and --languages (e.g. --languages ar,fr)")
-                languages = [c.strip().lower() for c in args.languages.split(",") if c.strip()]
-                bad = [c for c in languages if not (2 <= len(c) <= 3 and c.isalpha())]
-                if bad:
-                    raise CLIError(f"not a language code: {', '.join(bad)} (use ISO codes such as ar, fa, ps, ti)")
-                interpreter = store.add_interpreter(args.telegram_id, args.name, languages)
-                print(f"on the roster: {interpreter.telegram_id} {interpreter.name} ({', '.join(interpreter.languages)})")
-            elif args.action == "remove":
-                requeued = store.remove_interpreter(args.telegram_id)
-                print(f"removed {args.telegram_id}" + (f"; {len(requeued)} conversation(s) back in the queue" if requeued else ""))
-            else:
-                store.set_paused(args.telegram_id, args.action == "pause")
-                print(f"{args.telegram_id} is {'paused' if args.action == 'pause' else 'available'}")
-        except KeyError:
-            raise CLIError(f"{args.telegram_id} is not on the roster ('guichet interpreters list')") from None
+        if args.action == "add":
+            if not args.name or not args.languages:
+                raise CLIError("add needs --name and --languages (e.g. --languages ar,fr)")
+            print(roster.add(args.telegram_id, args.name, args.languages))
+        else:
+            print({"remove": roster.remove, "pause": roster.pause, "resume": roster.resume}[args.action](args.telegram_id))
+    except RosterError as error:
+        raise CLIError(str(error)) from None
     finally:
         storage.close()
     return 0
@@ -364,10 +342,16 @@ def cmd_bench(args, settings: Settings) -> int:
 
     Example: guichet bench --messages 3000
     """
-    from bot.bench import run_bench
+    from bot.devtools.bench import run_bench
 
     print(run_bench(settings, messages=args.messages, rate=args.rate, runs=args.runs))
     return 0
+
+
+def _telegram_id(raw: str) -> int:
+    from bot.handover.roster import parse_telegram_id
+
+    return parse_telegram_id(raw)  # its RosterError is a ValueError: argparse reports it as an invalid value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -414,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(kb, "schema", cmd_kb_schema)
     interpreters = add(commands, "interpreters", cmd_interpreters)
     interpreters.add_argument("action", choices=("add", "list", "remove", "pause", "resume"))
-    interpreters.add_argument("--telegram-id", type=int, help="the interpreter's numeric Telegram user id")
+    interpreters.add_argument("--telegram-id", type=_telegram_id, help="the interpreter's numeric Telegram user id")
     interpreters.add_argument("--name", help="how staff know them (never shown to the people they help)")
     interpreters.add_argument("--languages", help="comma-separated language codes, e.g. ar,fr")
     bench = add(commands, "bench", cmd_bench)

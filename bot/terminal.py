@@ -6,7 +6,7 @@ import html
 import re
 from typing import List, Optional, TextIO
 
-from bot.assistant import Assistant, Button, Reply, Sender
+from bot.assistant import Button, FrontDesk, Parser, Reply, Sender
 
 TAG = re.compile(r"<[^>]+>")
 
@@ -16,12 +16,12 @@ def plain(reply: Reply) -> str:
     return html.unescape(TAG.sub("", reply.text)).replace("\u200f", "").replace("\u2068", "").replace("\u2069", "")
 
 
-def chat(assistant: Assistant, stdin: TextIO, stdout: TextIO, *, language: Optional[str] = None,
+def chat(front: FrontDesk, parser: Parser, stdin: TextIO, stdout: TextIO, *, language: Optional[str] = None,
          key: str = "terminal:local") -> None:
     """Type a question, '/command', or '#N' to press button N of the last replies."""
     sender = Sender(key, language)
     if language:
-        assistant.action(sender, f"lang:{language}")
+        front.action(sender, f"lang:{language}")
     buttons: List[Button] = []
 
     def show(replies: List[Reply]) -> None:
@@ -38,8 +38,8 @@ def chat(assistant: Assistant, stdin: TextIO, stdout: TextIO, *, language: Optio
     for line in stdin:
         text = line.strip()
         if text.startswith("#") and text[1:].isdigit() and 0 < int(text[1:]) <= len(buttons):
-            show(assistant.action(sender, buttons[int(text[1:]) - 1].action))
+            show(front.action(sender, buttons[int(text[1:]) - 1].action))
         elif text.startswith("/") and len(text) > 1:
-            show(assistant.command(sender, text[1:].split()[0]))
+            show(front.command(sender, text[1:].split()[0]))
         else:
-            show(assistant.message(sender, text))
+            show(front.message(sender, text, parser.parse(text) if text else None))

@@ -1,4 +1,7 @@
-"""Validate a knowledge folder and swap it into the database in one transaction."""
+"""Validate a knowledge folder and swap it into the database in one transaction.
+
+The one import function: `guichet kb import`, `/reload` and the first start on an empty database all call it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from pathlib import Path
 from typing import Iterable, Tuple
 
 from knowledge.loader import Problem, digest_of, load_directory
+from knowledge.storage.knowledge import KnowledgeTables
 
 
 @dataclass(frozen=True)
@@ -16,16 +20,16 @@ class ImportOutcome:
     problems: Tuple[Problem, ...] = ()  # errors: nothing was imported
 
 
-def import_directory(storage, directory: Path, languages: Iterable[str], *, if_changed: bool = False) -> ImportOutcome:
+def import_directory(store: KnowledgeTables, directory: Path, languages: Iterable[str], *, if_changed: bool = False) -> ImportOutcome:
     """Validate `directory`; when it has no error, replace the live knowledge with it atomically."""
     directory = Path(directory)
-    if if_changed and directory.is_dir() and storage.knowledge_digest() == digest_of(directory):
+    if if_changed and directory.is_dir() and store.knowledge_digest() == digest_of(directory):
         return ImportOutcome(False, "knowledge unchanged: nothing to import")
     result = load_directory(directory, languages)
     if result.errors:
         return ImportOutcome(False, f"{len(result.errors)} error(s): the live knowledge was left as it was",
                              tuple(result.errors))
-    storage.replace_knowledge(result.knowledge)
+    store.replace_knowledge(result.knowledge)
     kb = result.knowledge
     return ImportOutcome(True, f"imported {len(kb.topics)} topics and {len(kb.services)} services "
                                f"({len(result.warnings)} warnings)")

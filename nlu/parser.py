@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -110,6 +111,10 @@ class BatchingParser:
         if pending.error is not None:
             raise pending.error
         return pending.result
+
+    async def parse_async(self, text: str) -> ParseResult:
+        """Parse `text` from the event loop, in a thread of the loop's default executor (batched like `parse`)."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.parse, text)
 
     def parse_many(self, texts: Sequence[str]) -> List[ParseResult]:
         """Parse several messages in one pass through the model."""

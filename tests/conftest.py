@@ -10,11 +10,11 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.assistant import Assistant, KnowledgeHolder
+from bot.assistant import Assistant, KnowledgeHolder, Parts
 from bot.i18n import Catalogs
 from bot.settings import PROJECT_ROOT
 from knowledge.loader import load_directory
-from knowledge.store import Storage, metadata
+from knowledge.storage import Storage, metadata
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge" / "data"
 POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE_URL",
@@ -108,6 +108,21 @@ def sqlite_storage(sqlite_url):
     store.close()
 
 
+def build_assistant(storage, knowledge, catalogs, *, gaps=None, places=None, **options) -> Assistant:
+    """An assistant on `storage`'s people with `knowledge` (a KnowledgeBase), as `guichet chat` builds one."""
+    return Assistant(Parts.build(storage.people, KnowledgeHolder(knowledge), catalogs, "en", places), gaps=gaps, **options)
+
+
 @pytest.fixture
-def assistant(parser, sqlite_storage, knowledge, catalogs) -> Assistant:
-    return Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
+def assistant(sqlite_storage, knowledge, catalogs) -> Assistant:
+    """The shipped knowledge, no interpreting desk; needs no NLU model (messages come parsed, see `say`)."""
+    return build_assistant(sqlite_storage, knowledge, catalogs)
+
+
+@pytest.fixture(scope="session")
+def say(parser):
+    """say(front, sender, text): the replies to a text message, parsed once by the real model as front ends do."""
+    def say(front, sender, text):
+        return front.message(sender, text, parser.parse(text) if text and text.strip() else None)
+
+    return say

@@ -41,12 +41,12 @@ def test_kb_validate_ok_and_broken(tmp_path):
 
 
 def test_kb_gaps_shows_counts_and_what_to_write_next(tmp_path, sqlite_url):
-    from knowledge.store import Storage
+    from knowledge.storage import Storage
 
     store = Storage(sqlite_url, b"k")
     for _ in range(4):
-        store.count_unanswered("human_after_answer", "ar", "ask_housing")
-    store.count_unanswered("not_understood", "ti")
+        store.gaps.count_unanswered("human_after_answer", "ar", "ask_housing")
+    store.gaps.count_unanswered("not_understood", "ti")
     store.close()
     result = run(["kb", "gaps", "--days", "7"], env={"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0
@@ -58,7 +58,7 @@ def test_kb_gaps_shows_counts_and_what_to_write_next(tmp_path, sqlite_url):
 def test_interpreters_add_list_pause_remove(tmp_path, sqlite_url):
     env = {"DATABASE_URL": sqlite_url, "GUICHET_DATA_DIR": str(tmp_path)}
     added = run(["interpreters", "add", "--telegram-id", "123456789", "--name", "Amina", "--languages", "ar, FR"], env=env)
-    assert added.returncode == 0 and added.stdout.strip() == "on the roster: 123456789 Amina (ar, fr)"
+    assert added.returncode == 0 and added.stdout.strip() == "Amina (ar, fr) is on the roster (Telegram id 123456789)."
     assert run(["interpreters", "pause", "--telegram-id", "123456789"], env=env).returncode == 0
     listed = run(["interpreters", "list"], env=env).stdout
     assert "123456789" in listed and "ar,fr" in listed and "paused" in listed and "not accepted yet" in listed

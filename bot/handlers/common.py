@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.assistant import Media, Reply, Sender
+from bot.assistant.values import telegram_id, telegram_key
 from bot.context import BotData, GuichetContext
 from bot.keyboards import reply_markup
 
@@ -22,7 +23,7 @@ CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
 def sender_of(update: Update) -> Sender:
     """The person as the assistant sees them: an opaque key, never a name or username."""
     user = update.effective_user
-    return Sender(f"telegram:{user.id}", user.language_code) if user else Sender("telegram:unknown")
+    return Sender(telegram_key(user.id), user.language_code) if user else Sender("telegram:unknown")
 
 
 def command_parts(text: Optional[str]) -> Tuple[str, str]:
@@ -42,11 +43,6 @@ def media_of(message: Message) -> Optional[Media]:
     if message.location is not None:
         return Media("location", latitude=message.location.latitude, longitude=message.location.longitude)
     return None
-
-
-def chat_of(key: str) -> Optional[int]:
-    platform, _sep, ident = key.partition(":")
-    return int(ident) if platform == "telegram" and ident.lstrip("-").isdigit() else None
 
 
 async def _send(bot, chat_id: int, reply: Reply) -> None:
@@ -77,7 +73,7 @@ async def deliver(data: BotData, bot, replies: Iterable[Reply], chat_id: Optiona
     queue: List[Reply] = list(replies)
     while queue:
         reply = queue.pop(0)
-        target = chat_of(reply.to) if reply.to else chat_id
+        target = telegram_id(reply.to) if reply.to else chat_id
         if target is None:
             continue
         try:
@@ -86,12 +82,17 @@ async def deliver(data: BotData, bot, replies: Iterable[Reply], chat_id: Optiona
             if reply.to is None or (isinstance(error, BadRequest) and "chat not found" not in str(error).lower()):
                 raise
             logger.info("a reply to another chat was refused (%s); telling the desk", type(error).__name__)
-            if hasattr(data.assistant, "unreachable"):
-                queue += await data.run(data.assistant.unreachable, reply.to)
+            queue += await data.run(data.front.unreachable, reply.to)
             continue
-        if reply.relay_id is not None and hasattr(data.assistant, "delivered"):
-            await data.run(data.assistant.delivered, reply.relay_id)
+        if reply.relay_id is not None:
+            await data.run(data.front.delivered, reply.relay_id)
 
 
 async def send_replies(update: Update, context: GuichetContext, replies: Iterable[Reply]) -> None:
     await deliver(context.bot_data, context.bot, replies, update.effective_chat.id)
+
+
+async def respond(update: Update, context: GuichetContext, handle: Callable[..., List[Reply]], *args) -> None:
+    """Call the front desk's `handle(sender, *args)` off the event loop and send the replies it returns."""
+    replies = await context.bot_data.run(handle, sender_of(update), *args)
+    await send_replies(update, context, replies)

@@ -5,25 +5,26 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import GuichetContext
-from bot.handlers.common import command_parts, send_replies, sender_of
+from bot.handlers.common import command_parts, respond
 
 
 async def start(update: Update, context: GuichetContext) -> None:
     """/start: the welcome screen, the language picker and the topic menu."""
-    await send_replies(update, context, await context.bot_data.replies("start", sender_of(update)))
+    await respond(update, context, context.bot_data.front.start)
 
 
 async def command(update: Update, context: GuichetContext) -> None:
     """/help, /topics, /language, /privacy, /forget — and any unknown command, politely."""
     name, argument = command_parts(update.effective_message.text)
-    await send_replies(update, context, await context.bot_data.replies("command", sender_of(update), name, argument))
+    await respond(update, context, context.bot_data.front.command, name, argument)
 
 
 async def text(update: Update, context: GuichetContext) -> None:
     """A question in the person's own words: the answer from the knowledge base."""
+    data = context.bot_data
     words = update.effective_message.text
-    parsed = await context.bot_data.parse(words)
-    await send_replies(update, context, await context.bot_data.replies("message", sender_of(update), words, parsed))
+    parsed = await data.parse(words)
+    await respond(update, context, data.front.message, words, parsed)
 
 
 async def button(update: Update, context: GuichetContext) -> None:
@@ -32,11 +33,10 @@ async def button(update: Update, context: GuichetContext) -> None:
     await query.answer()
     if update.effective_chat is None:  # a button on an inline message: nowhere to answer
         return
-    await send_replies(update, context, await context.bot_data.replies("action", sender_of(update), query.data))
+    await respond(update, context, context.bot_data.front.action, query.data)
 
 
 async def location(update: Update, context: GuichetContext) -> None:
     """A shared location (or venue): the nearest places for the person's topic. Kept in memory only."""
     where = update.effective_message.location
-    await send_replies(update, context, await context.bot_data.replies(
-        "location", sender_of(update), where.latitude, where.longitude))
+    await respond(update, context, context.bot_data.front.location, where.latitude, where.longitude)

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import GuichetContext
-from bot.handlers.common import send_replies, sender_of
+from bot.handlers.common import respond
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +20,9 @@ async def on_error(update: object, context: GuichetContext) -> None:
         logger.info("update %s: the person blocked the bot or left; reply dropped", update_id)
         return
     logger.error("update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat and context.bot_data.assistant:
+    front = context.bot_data.front
+    if isinstance(update, Update) and update.effective_chat and front is not None:
         try:
-            await send_replies(update, context, await context.bot_data.replies("error", sender_of(update)))
+            await respond(update, context, front.error)
         except (TelegramError, Exception):  # the apology itself may fail; nothing more to do
             logger.warning("update %s: could not send the apology", update_id)

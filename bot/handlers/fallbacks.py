@@ -6,20 +6,20 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import GuichetContext
-from bot.handlers.common import media_of, send_replies, sender_of
+from bot.handlers.common import media_of, respond
 
 
 async def media(update: Update, context: GuichetContext) -> None:
     """Stickers, photos, voice notes, documents…: relayed during a handover, else ask for text and show the topics."""
+    front = context.bot_data.front
     message = update.effective_message
     found = media_of(message)
     if found is None:
-        replies = await context.bot_data.replies("unsupported", sender_of(update), "media")
+        await respond(update, context, front.unsupported, "media")
     else:
-        replies = await context.bot_data.replies("media", sender_of(update), found, message.caption or "")
-    await send_replies(update, context, replies)
+        await respond(update, context, front.media, found, message.caption or "")
 
 
 async def edited(update: Update, context: GuichetContext) -> None:
     """An edited message: explain that only new messages are read."""
-    await send_replies(update, context, await context.bot_data.replies("unsupported", sender_of(update), "edited"))
+    await respond(update, context, context.bot_data.front.unsupported, "edited")

@@ -7,16 +7,16 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from bot.app import build_application
-from bot.assistant import Assistant
-from bot.fake_bot_api import FakeBotAPI
+from bot.assistant import FrontDesk, Parser
+from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.settings import Settings
 
 
 @asynccontextmanager
-async def running_bot(assistant: Assistant, **options) -> AsyncIterator[FakeBotAPI]:
-    """Start the fake server and the bot (settings `options` override the defaults); stop both afterwards.
+async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncIterator[FakeBotAPI]:
+    """Start the fake server and the bot on `front` (settings `options` override the defaults); stop both afterwards.
 
-    `knowledge_updates`, `desk` and `desk_tick_seconds` go to `build_application`, everything else to `Settings`.
+    `knowledge_updates` and `desk_tick_seconds` go to `build_application`, everything else to `Settings`.
     With `api`, the bot talks to that (already started) server and leaves it running: a restart in a test.
     """
     api = options.pop("api", None)
@@ -24,10 +24,10 @@ async def running_bot(assistant: Assistant, **options) -> AsyncIterator[FakeBotA
     if own_api:
         api = FakeBotAPI()
         await api.start()
-    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk", "desk_tick_seconds") if name in options}
+    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds") if name in options}
     settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=api.base_url,
                                    **options)
-    application = build_application(settings, assistant, **app_options)
+    application = build_application(settings, front, parser, **app_options)
     await application.initialize()
     await application.post_init(application)
     await application.updater.start_polling(poll_interval=0.0, timeout=1,

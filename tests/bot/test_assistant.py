@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.assistant import Assistant, KnowledgeHolder, Sender
+from bot.assistant import KnowledgeHolder, Sender
 from bot.i18n import FSI, PDI, RLM
+from tests.conftest import build_assistant
 from knowledge.schema import KnowledgeBase, Localized, Service, Source, Topic
 
 
@@ -32,8 +33,8 @@ def test_start_is_welcome_privacy_language_picker_then_topics(assistant):
     assert any(a.startswith("topic:ask_housing") for a in actions([menu]))
 
 
-def test_french_housing_question_gets_french_guidance_and_services(assistant, knowledge):
-    replies = assistant.message(Sender("t:2", "en"), "bonjour mon propriétaire veut me mettre dehors, je cherche un logement")
+def test_french_housing_question_gets_french_guidance_and_services(assistant, knowledge, say):
+    replies = say(assistant, Sender("t:2", "en"), "bonjour mon propriétaire veut me mettre dehors, je cherche un logement")
     assert len(replies) == 1  # guidance and services in one message: one notification
     assert replies[0].language == "fr"
     guidance, services = replies[0].text.split("Où aller", 1)
@@ -44,8 +45,8 @@ def test_french_housing_question_gets_french_guidance_and_services(assistant, kn
     assert "menu" in actions(replies) and "human" in actions(replies) and "lang" in actions(replies)
 
 
-def test_arabic_question_gets_arabic_answer_with_isolated_numbers(assistant):
-    replies = assistant.message(Sender("t:3", "en"), "ما عندي شغل وبدي ساعد في البحث عن عمل")
+def test_arabic_question_gets_arabic_answer_with_isolated_numbers(assistant, say):
+    replies = say(assistant, Sender("t:3", "en"), "ما عندي شغل وبدي ساعد في البحث عن عمل")
     assert all(r.language == "ar" for r in replies)
     services = replies[-1].text
     assert services.startswith(RLM)
@@ -61,8 +62,8 @@ import pytest  # noqa: E402
     ("fa", "صاحب خانه می‌خواهد مرا از خانه بیرون کند، کجا خانه پیدا کنم؟"),
     ("ps", "زه کور ته اړتیا لرم، چیرته کور پیدا کړم؟"),
 ])
-def test_dari_and_pashto_answers_read_right_to_left_with_isolated_latin(assistant, language, question):
-    reply = assistant.message(Sender(f"t:rtl-{language}", "en"), question)[-1]
+def test_dari_and_pashto_answers_read_right_to_left_with_isolated_latin(assistant, language, question, say):
+    reply = say(assistant, Sender(f"t:rtl-{language}", "en"), question)[-1]
     assert reply.language == language
     lines = [line for line in reply.text.split("\n") if line]
     assert all(line.startswith(RLM) for line in lines)
@@ -71,50 +72,50 @@ def test_dari_and_pashto_answers_read_right_to_left_with_isolated_latin(assistan
     assert {"دری", "پښتو", "ትግርኛ", "Українська", "Soomaali"} <= {b.label for row in picker.buttons for b in row}
 
 
-def test_english_residence_question_is_marked_as_not_legal_advice(assistant):
-    replies = assistant.message(Sender("t:4", "en"), "how do I renew my residence permit")
+def test_english_residence_question_is_marked_as_not_legal_advice(assistant, say):
+    replies = say(assistant, Sender("t:4", "en"), "how do I renew my residence permit")
     assert "not legal advice" in replies[0].text
     assert "Source:" in replies[0].text and "checked" in replies[0].text
 
 
-def test_emergency_gives_emergency_numbers_first(assistant):
-    replies = assistant.message(Sender("t:5", "en"), "help my husband is hitting me right now")
+def test_emergency_gives_emergency_numbers_first(assistant, say):
+    replies = say(assistant, Sender("t:5", "en"), "help my husband is hitting me right now")
     first = replies[0].text
     assert "112" in first
     assert first.index("112") < first.index("Source:")
 
 
-def test_gibberish_is_not_answered_confidently(assistant):
+def test_gibberish_is_not_answered_confidently(assistant, say):
     for message in ("who won the football match yesterday", "asdf qwerty zxcv", "give me a cake recipe"):
-        replies = assistant.message(Sender("t:6", "en"), message)
+        replies = say(assistant, Sender("t:6", "en"), message)
         assert "not sure I understood" in replies[0].text, message
         assert any(a.startswith("topic:") for a in actions(replies))
 
 
-def test_greet_thanks_goodbye_are_short(assistant):
+def test_greet_thanks_goodbye_are_short(assistant, say):
     sender = Sender("t:7", "fr")
-    assert "Bonjour" in assistant.message(sender, "salut")[0].text
-    assert len(assistant.message(sender, "merci beaucoup")[0].text) < 200
-    assert len(assistant.message(sender, "au revoir")) == 1
+    assert "Bonjour" in say(assistant, sender, "salut")[0].text
+    assert len(say(assistant, sender, "merci beaucoup")[0].text) < 200
+    assert len(say(assistant, sender, "au revoir")) == 1
 
 
-def test_language_choice_is_stored_and_wins_over_detection(assistant):
+def test_language_choice_is_stored_and_wins_over_detection(assistant, say):
     sender = Sender("t:8", "en")
     chosen = assistant.action(sender, "lang:ar")
     assert chosen[0].language == "ar"
-    replies = assistant.message(sender, "I need a lawyer")
+    replies = say(assistant, sender, "I need a lawyer")
     assert all(r.language == "ar" for r in replies)
 
 
-def test_asking_for_a_language_by_name_switches_and_survives_a_restart(assistant, parser, sqlite_storage, knowledge,
-                                                                       catalogs):
+def test_asking_for_a_language_by_name_switches_and_survives_a_restart(assistant, sqlite_storage, knowledge,
+                                                                       catalogs, say):
     sender = Sender("t:30", "en")
-    switched = assistant.message(sender, "can you speak arabic please")
+    switched = say(assistant, sender, "can you speak arabic please")
     assert switched[0].language == "ar" and "العربية" in switched[0].text
-    restarted = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")  # a new process
-    assert restarted.message(sender, "I need a lawyer")[0].language == "ar"
+    restarted = build_assistant(sqlite_storage, knowledge, catalogs)  # a new process
+    assert say(restarted, sender, "I need a lawyer")[0].language == "ar"
     # asking for the language already spoken is a complaint about it: show the picker
-    picker = restarted.message(sender, "ما بفهم عربي، غير اللغة")
+    picker = say(restarted, sender, "ما بفهم عربي، غير اللغة")
     assert "lang:en" in actions(picker)
 
 
@@ -123,14 +124,14 @@ def test_platform_language_is_negotiated_when_nothing_else_is_known(assistant):
     assert assistant.start(Sender("t:10", "pt-br"))[0].language == "en"
 
 
-def test_guidance_and_services_too_long_for_one_message_come_as_two(parser, sqlite_storage, catalogs):
+def test_guidance_and_services_too_long_for_one_message_come_as_two(sqlite_storage, catalogs):
     source = (Source("https://example.org/a"),)
     steps = tuple(f"Step {i}: " + "word " * 40 for i in range(12))
     topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
                   Localized({"en": steps}), source, date(2026, 1, 1))
     services = tuple(Service(f"s{i}", f"Service {i}", ("ask_housing",), "local", Localized({"en": "help " * 150}),
                              source, date(2026, 1, 1)) for i in range(3))
-    bot = Assistant(parser, sqlite_storage, KnowledgeHolder(KnowledgeBase((topic,), services)), catalogs, "en")
+    bot = build_assistant(sqlite_storage, KnowledgeBase((topic,), services), catalogs)
     guidance, where = bot.action(Sender("t:21", "en"), "topic:ask_housing")
     assert "Step 11" in guidance.text and "🏢" not in guidance.text
     assert where.text.count("🏢") == 3 and "menu" in actions([where])
@@ -156,12 +157,12 @@ def test_stale_or_forged_buttons_get_the_menu(assistant):
 def test_forget_asks_then_deletes(assistant, sqlite_storage):
     sender = Sender("t:13", "en")
     assistant.action(sender, "lang:fr")
-    assert sqlite_storage.count_people() == 1
+    assert sqlite_storage.people.count() == 1
     question = assistant.command(sender, "forget")
     assert actions(question) == ["forget:yes", "forget:no"]
     done = assistant.action(sender, "forget:yes")
     assert "supprimé" in done[0].text
-    assert sqlite_storage.count_people() == 0
+    assert sqlite_storage.people.count() == 0
 
 
 def test_commands_help_topics_privacy_and_unknown(assistant):
@@ -173,11 +174,11 @@ def test_commands_help_topics_privacy_and_unknown(assistant):
     assert "/fly&lt;b&gt;" in unknown[0].text
 
 
-def test_empty_and_very_long_messages(assistant):
+def test_empty_and_very_long_messages(assistant, say):
     sender = Sender("t:15", "en")
-    assert "write your question" in assistant.message(sender, "   ")[0].text
+    assert "write your question" in say(assistant, sender, "   ")[0].text
     long = ("I need a lawyer because my landlord wants to evict me " * 200)[:10_000]
-    replies = assistant.message(sender, long)
+    replies = say(assistant, sender, long)
     assert replies and all(len(r.text) <= 4096 for r in replies)
 
 
@@ -187,14 +188,14 @@ def test_media_and_edits_get_a_polite_answer_in_the_person_language(assistant):
     assert "edited" in assistant.unsupported(Sender("t:17", "en"), "edited")[0].text
 
 
-def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(parser, sqlite_storage, catalogs):
+def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(sqlite_storage, catalogs):
     source = (Source("https://example.org/a?b=1&c=2"),)
     topic = Topic("housing", "ask_housing", "🏠", Localized({"fr": "Logement <script>"}),
                   Localized({"fr": "Résumé & détails"}), Localized({"fr": ("Étape 1",)}), source, date(2026, 1, 1))
     service = Service("s", "Maison <b>", ("ask_housing",), "local", Localized({"fr": "Aide"}), source,
                       date(2026, 1, 1), phone=("04 000 00 00",))
     holder = KnowledgeHolder(KnowledgeBase((topic,), (service,)))
-    bot = Assistant(parser, sqlite_storage, holder, catalogs, "en")
+    bot = build_assistant(sqlite_storage, holder.current, catalogs)
     replies = bot.action(Sender("t:18", "en"), "topic:ask_housing")
     assert "Logement &lt;script&gt;" in replies[0].text
     assert "Maison &lt;b&gt;" in replies[0].text
@@ -202,23 +203,23 @@ def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(pa
     assert "Not yet translated into your language: shown in French" in replies[0].text
 
 
-def test_request_human_without_an_interpreter_desk_lists_interpreting_services(assistant):
-    replies = assistant.message(Sender("t:19", "en"), "can I talk to a real person please")
+def test_request_human_without_an_interpreter_desk_lists_interpreting_services(assistant, say):
+    replies = say(assistant, Sender("t:19", "en"), "can I talk to a real person please")
     assert "No interpreter is registered" in replies[0].text
     assert "Where to go" in replies[1].text
 
 
-def test_no_message_text_is_stored(assistant, sqlite_storage):
+def test_no_message_text_is_stored(assistant, sqlite_storage, say):
     from sqlalchemy import text as sql
 
-    assistant.message(Sender("telegram:777001", "en"), "my secret story about my landlord")
+    say(assistant, Sender("telegram:777001", "en"), "my secret story about my landlord")
     with sqlite_storage.engine.connect() as conn:
         dump = " ".join(str(row) for table in ("people", "kb_meta") for row in conn.execute(sql(f"SELECT * FROM {table}")))
     assert "secret story" not in dump and "777001" not in dump
 
 
-def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(parser, sqlite_storage, catalogs):
-    from bot.fake_bot_api import html_problem
+def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(sqlite_storage, catalogs):
+    from bot.devtools.fake_bot_api import html_problem
 
     source = (Source("https://example.org/a"),)
     services = tuple(
@@ -226,22 +227,22 @@ def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(parser, sq
                 date(2026, 1, 1), website="https://example.org/long") for i in range(3))
     topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
                   Localized({"en": ("Step",)}), source, date(2026, 1, 1))
-    bot = Assistant(parser, sqlite_storage, KnowledgeHolder(KnowledgeBase((topic,), services)), catalogs, "en")
+    bot = build_assistant(sqlite_storage, KnowledgeBase((topic,), services), catalogs)
     reply = bot.action(Sender("t:20", "en"), "topic:ask_housing")[-1]
     assert len(reply.text) <= 4000 and reply.text.endswith("\n…")
     assert html_problem(reply.text) is None
 
 
-def test_gaps_are_counted_without_any_text(parser, sqlite_storage, knowledge, catalogs):
+def test_gaps_are_counted_without_any_text(sqlite_storage, knowledge, catalogs, say):
     from sqlalchemy import text as sql
 
-    bot = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", gaps=sqlite_storage)
+    bot = build_assistant(sqlite_storage, knowledge, catalogs, gaps=sqlite_storage.gaps)
     sender = Sender("t:40", "en")
-    bot.message(sender, "qsdkjh lol xwv")  # not understood
+    say(bot, sender, "qsdkjh lol xwv")  # not understood
     bot.action(sender, "topic:ask_housing")
     bot.action(sender, "human")  # a person was still needed after the housing answer
     bot.action(sender, "human")  # again, without a new answer: not counted twice
-    rows = sqlite_storage.unanswered_counts(since=date.today())
+    rows = sqlite_storage.gaps.unanswered_counts(since=date.today())
     kinds = {(kind, topic): count for _day, _language, kind, topic, count in rows}
     assert kinds[("human_after_answer", "ask_housing")] == 1
     assert sum(c for (kind, _t), c in kinds.items() if kind in ("not_understood", "out_of_scope")) == 1
@@ -249,13 +250,13 @@ def test_gaps_are_counted_without_any_text(parser, sqlite_storage, knowledge, ca
         assert "qsdkjh" not in " ".join(str(row) for row in conn.execute(sql("SELECT * FROM unanswered")))
 
 
-def _located_assistant(parser, sqlite_storage, catalogs, services):
+def _located_assistant(sqlite_storage, catalogs, services):
     from knowledge.places import Gazetteer
 
     source = (Source("https://example.org"),)
     topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
                   Localized({"en": ("Step",)}), source, date(2026, 1, 1))
-    return Assistant(parser, sqlite_storage, KnowledgeHolder(KnowledgeBase((topic,), tuple(services))), catalogs, "en",
+    return build_assistant(sqlite_storage, KnowledgeBase((topic,), tuple(services)), catalogs,
                      places=Gazetteer.load())
 
 
@@ -264,14 +265,14 @@ def _service(id_, commune, area="local", **extra):
                    date(2026, 1, 1), commune=commune, address=f"Rue {id_}, {commune}" if commune else "", **extra)
 
 
-def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked(parser, sqlite_storage, catalogs):
+def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked(sqlite_storage, catalogs, say):
     services = [_service("hannut-office", "Hannut"), _service("national-line", "", area="national", phone=("0800 00 000",)),
                 _service("liege-office", "Liège"), _service("seraing-office", "Seraing")]
-    bot = _located_assistant(parser, sqlite_storage, catalogs, services)
+    bot = _located_assistant(sqlite_storage, catalogs, services)
     sender = Sender("t:50", "en")
     before = re.findall(r"🏢 <b>([^<]+)</b>", bot.action(sender, "topic:ask_housing")[-1].text)
     assert before[0] == "Hannut-Office"  # no position yet: knowledge order
-    near = bot.message(sender, "I live in serain")[-1].text  # a typo, no question: the last topic, nearest first
+    near = say(bot, sender, "I live in serain")[-1].text  # a typo, no question: the last topic, nearest first
     assert near.startswith("📍 Seraing")
     assert re.findall(r"🏢 <b>([^<]+)</b>", near) == ["Seraing-Office", "Liege-Office", "Hannut-Office"]
     assert "(≈ 0 km)" in near and "(≈ 7 km)" in near
@@ -282,9 +283,9 @@ def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked
     assert after[0] == "Hannut-Office"
 
 
-def test_a_shared_location_gets_the_nearest_place_and_a_map_pin_when_the_file_has_one(parser, sqlite_storage, catalogs):
+def test_a_shared_location_gets_the_nearest_place_and_a_map_pin_when_the_file_has_one(sqlite_storage, catalogs):
     services = [_service("liege-office", "Liège"), _service("huy-office", "Huy", coordinates=(50.5185, 5.2390))]
-    bot = _located_assistant(parser, sqlite_storage, catalogs, services)
+    bot = _located_assistant(sqlite_storage, catalogs, services)
     sender = Sender("t:51", "en")
     menu = bot.location(sender, 50.52, 5.24)[0]
     assert menu.text.startswith("📍 Huy") and "topic:ask_housing" in actions([menu])  # no topic yet: the menu

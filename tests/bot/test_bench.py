@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from bot.bench import _peak_rss_mb, _process_tree
+from bot.devtools.bench import _peak_rss_mb, _process_tree
 
 CHILD = "import time; block = bytearray(100 * 1024 * 1024); time.sleep(60)"  # bytearray touches its 100 MB
 PARENT = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {CHILD!r}]); time.sleep(60)"

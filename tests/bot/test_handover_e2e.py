@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.assistant import Assistant, KnowledgeHolder
-from bot.fake_bot_api import FakeBotAPI
+from bot.assistant import KnowledgeHolder, Parts
+from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.handover import DeskOptions, Hours, InterpretingDesk
-from knowledge.handovers import TO_PERSON, Handovers
+from knowledge.storage.handovers import TO_PERSON
 from tests.bot.running import running_bot
 
 pytestmark = pytest.mark.e2e
@@ -24,18 +24,18 @@ PERSON, AMINA, KARIM = 701, 801, 802
 def desk_parts(parser, sqlite_storage, knowledge, catalogs):
     """A desk on real storage, with two interpreters on the roster (they still have to accept the code)."""
     def make(**options) -> InterpretingDesk:
-        assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", gaps=sqlite_storage)
-        return InterpretingDesk(assistant, store, DeskOptions(**options))
+        parts = Parts.build(sqlite_storage.people, KnowledgeHolder(knowledge), catalogs, "en")
+        return InterpretingDesk(parts, store, DeskOptions(**options), gaps=sqlite_storage.gaps)
 
-    store = Handovers(sqlite_storage)
+    store = sqlite_storage.handovers
     store.add_interpreter(AMINA, "Amina", ["ar", "fr"])
     store.add_interpreter(KARIM, "Karim", ["ar"])
-    return make, store
+    return make, store, parser
 
 
-def running_desk(desk: InterpretingDesk, **options):
+def running_desk(desk_parts, desk: InterpretingDesk, **options):
     """The bot with `desk` in front of its assistant, ticking every 0.2 s (see `running_bot` for `options`)."""
-    return running_bot(desk.assistant, desk=desk, desk_tick_seconds=0.2, **options)
+    return running_bot(desk, desk_parts[2], desk_tick_seconds=0.2, **options)
 
 
 def texts(api, chat):
@@ -97,9 +97,9 @@ async def amina_takes_the_request(api) -> int:
 
 
 async def test_request_race_relay_transfer_handback(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         await accept_code(api, KARIM)
         a_seen, k_seen = len(api.sent_to(AMINA)), len(api.sent_to(KARIM))
@@ -178,11 +178,11 @@ async def test_request_race_relay_transfer_handback(desk_parts):
 
 
 async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
     api = FakeBotAPI()
     await api.start()
-    async with running_desk(desk, api=api):
+    async with running_desk(desk_parts, desk, api=api):
         await accept_code(api, AMINA)
         await amina_takes_the_request(api)
     # the bot is down; the person writes twice meanwhile, and one answer was stored but never delivered
@@ -190,7 +190,7 @@ async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
     request = store.request_of(f"telegram:{PERSON}")
     store.add_message(request.id, TO_PERSON, "text", "جواب لم يصل قبل التوقف")
     desk = make()  # a new process: nothing in memory
-    async with running_desk(desk, api=api):
+    async with running_desk(desk_parts, desk, api=api):
         api.send_text(PERSON, "هل أنت هنا؟", "ar")
         api.send_text(PERSON, "أرسلت الرسالة", "ar")
         first, second = (await api.replies(AMINA, a_seen + 2))[a_seen:a_seen + 2]
@@ -202,10 +202,10 @@ async def test_restart_in_the_middle_of_a_relay_loses_nothing(desk_parts):
 
 
 async def test_nobody_available_out_of_hours_then_a_left_message_is_delivered(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     closed = Hours.parse("mon-sun 00:00-00:00")  # never open
     desk = make(hours=closed)
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         api.send_text(PERSON, "/human", "ar")
         await next_message(api, PERSON, 0)
@@ -230,9 +230,9 @@ async def test_nobody_available_out_of_hours_then_a_left_message_is_delivered(de
 
 
 async def test_unanswered_request_times_out_and_a_blocked_person_does_not_wedge_anything(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make(timeout_minutes=0.01)  # 0.6 s
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         seen = await ask_for_an_arabic_interpreter(api, 0)
         timed_out = await next_message(api, PERSON, seen, timeout=10)
@@ -249,9 +249,9 @@ async def test_unanswered_request_times_out_and_a_blocked_person_does_not_wedge_
 
 
 async def test_person_ends_with_bot_and_forget_erases_the_relay(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         seen = await amina_takes_the_request(api)
         api.send_text(PERSON, "/bot", "ar")
@@ -268,9 +268,9 @@ async def test_person_ends_with_bot_and_forget_erases_the_relay(desk_parts):
 
 
 async def test_only_roster_members_get_staff_powers(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         seen = await ask_for_an_arabic_interpreter(api, 0)
         take = await take_button(api, AMINA)
@@ -284,7 +284,7 @@ async def test_only_roster_members_get_staff_powers(desk_parts):
         assert len(api.sent_to(PERSON)) == seen
         # an interpreter who has not accepted the code of conduct cannot take either
         store.add_interpreter(803, "New", ["ar"])
-        desk.refresh_roster()
+        desk.refresh()
         api.press(803, take, "fr")
         conduct = await next_message(api, 803, 0)
         assert any(b["callback_data"] == "conduct:accept" for b in conduct.buttons)
@@ -302,10 +302,10 @@ def test_hours_parse_and_open_at():
 
 
 async def test_admins_manage_the_roster_in_telegram_and_others_cannot(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
     admin, stranger = 42, 43
-    async with running_desk(desk, admin_ids=frozenset({admin})) as api:
+    async with running_desk(desk_parts, desk, admin_ids=frozenset({admin})) as api:
         api.send_text(stranger, "/interpreter_add 805 ti Yonas", "en")
         refused = await next_message(api, stranger, 0)
         assert "/interpreter_add" in refused.text and "don't know" in refused.text  # as any unknown command
@@ -325,9 +325,9 @@ async def test_admins_manage_the_roster_in_telegram_and_others_cannot(desk_parts
 
 
 async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_one(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         seen = await amina_takes_the_request(api)
         api.push_document(AMINA, file_id="FORM-PDF", caption="املأ هذه الاستمارة")
@@ -346,14 +346,14 @@ async def test_interpreter_sends_a_document_and_closes_with_a_note_for_the_next_
 
 
 async def test_an_interpreter_removed_by_another_process_gives_the_conversation_back_to_the_queue(desk_parts):
-    make, store = desk_parts
+    make, store, _parser = desk_parts
     desk = make()
-    async with running_desk(desk) as api:
+    async with running_desk(desk_parts, desk) as api:
         await accept_code(api, AMINA)
         await accept_code(api, KARIM)
         seen = await amina_takes_the_request(api)
         k_seen = len(api.sent_to(KARIM))
-        from knowledge.handovers import interpreters
+        from knowledge.storage.tables import interpreters
 
         with store.engine.begin() as conn:  # as 'guichet interpreters remove' would, from another process
             conn.execute(interpreters.delete().where(interpreters.c.telegram_id == AMINA))
@@ -365,7 +365,7 @@ async def test_an_interpreter_removed_by_another_process_gives_the_conversation_
 
 
 def test_the_interpreting_answer_offers_a_guichet_interpreter_only_when_the_desk_runs(desk_parts, assistant):
-    make, _store = desk_parts
+    make, _store, _parser = desk_parts
     desk = make()
     from bot.assistant import Sender
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from bot.assistant import Assistant, KnowledgeHolder
+from bot.assistant import Assistant, KnowledgeHolder, Parts
 from bot.knowledge_updates import KnowledgeUpdates
 from knowledge.updates import import_directory
 from tests.bot.running import running_bot
@@ -29,11 +29,11 @@ def knowledge_dir(tmp_path):
 @pytest.fixture
 async def bot(parser, sqlite_storage, catalogs, knowledge_dir):
     """A running bot whose knowledge comes from the database, followed every 0.1 s."""
-    assert import_directory(sqlite_storage, knowledge_dir, catalogs.languages).imported
-    holder = KnowledgeHolder(sqlite_storage.load_knowledge())
-    updates = KnowledgeUpdates(sqlite_storage, holder, knowledge_dir, catalogs.languages)
-    assistant = Assistant(parser, sqlite_storage, holder, catalogs, "en")
-    async with running_bot(assistant, admin_ids=frozenset({ADMIN}), knowledge_poll_seconds=0.1,
+    assert import_directory(sqlite_storage.knowledge, knowledge_dir, catalogs.languages).imported
+    holder = KnowledgeHolder(sqlite_storage.knowledge.load_knowledge())
+    updates = KnowledgeUpdates(sqlite_storage.knowledge, holder, knowledge_dir, catalogs.languages)
+    assistant = Assistant(Parts.build(sqlite_storage.people, holder, catalogs, "en"))
+    async with running_bot(assistant, parser, admin_ids=frozenset({ADMIN}), knowledge_poll_seconds=0.1,
                            knowledge_updates=updates) as api:
         yield api
 
@@ -79,7 +79,7 @@ async def test_reload_is_an_unknown_command_for_everyone_else(bot, knowledge_dir
 async def test_the_bot_follows_an_import_done_from_the_shell(bot, knowledge_dir, sqlite_storage, catalogs):
     api = bot
     rename_housing(knowledge_dir, "Housing FROM THE SHELL")
-    assert import_directory(sqlite_storage, knowledge_dir, catalogs.languages).imported  # = guichet kb import
+    assert import_directory(sqlite_storage.knowledge, knowledge_dir, catalogs.languages).imported  # = guichet kb import
     await asyncio.sleep(0.5)  # a few rounds of the 0.1 s watch
     assert "Housing FROM THE SHELL" in await housing_title(api, PERSON, 0)
 
@@ -90,7 +90,7 @@ async def test_sighup_makes_the_real_bot_process_take_an_import_at_once(tmp_path
     import subprocess
     import sys
 
-    from bot.bench import bot_process
+    from bot.devtools.bench import bot_process
     from bot.settings import PROJECT_ROOT
 
     async with bot_process(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", GUICHET_DATA_DIR=str(tmp_path),

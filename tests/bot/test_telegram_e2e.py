@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.assistant import Assistant, KnowledgeHolder
+from bot.assistant import KnowledgeHolder, Parts
 from bot.i18n import RLM
 from knowledge.places import Gazetteer
 from tests.bot.running import running_bot
+from tests.conftest import build_assistant
 
 pytestmark = pytest.mark.e2e
 
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 async def telegram(parser, sqlite_storage, knowledge, catalogs):
     """A running bot (long polling) and the fake server it talks to."""
-    assistant = Assistant(parser, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en", places=Gazetteer.load())
-    async with running_bot(assistant) as api:
+    assistant = build_assistant(sqlite_storage, knowledge, catalogs, places=Gazetteer.load())
+    async with running_bot(assistant, parser) as api:
         yield api
 
 
@@ -119,9 +120,9 @@ async def test_a_service_with_coordinates_is_sent_as_a_venue_after_a_shared_loca
     cpas = next(s for s in knowledge.services_for("ask_social_aid", "en") if s.commune == "Liège")
     pinned = dataclasses.replace(cpas, coordinates=(50.6412, 5.5718))
     services = tuple(pinned if s.id == cpas.id else s for s in knowledge.services)
-    holder = KnowledgeHolder(dataclasses.replace(knowledge, services=services))
-    assistant = Assistant(parser, sqlite_storage, holder, catalogs, "en", places=Gazetteer.load())
-    async with running_bot(assistant) as api:
+    assistant = build_assistant(sqlite_storage, dataclasses.replace(knowledge, services=services), catalogs,
+                                places=Gazetteer.load())
+    async with running_bot(assistant, parser) as api:
         user = 505
         api.press(user, "topic:ask_social_aid")
         await api.wait_for(lambda calls: any("🏢" in c.text for c in api.sent_to(user)))
@@ -135,18 +136,17 @@ async def test_with_the_model_in_its_own_process_a_burst_is_parsed_on_the_event_
                                                                                       catalogs, monkeypatch):
     """As `guichet run` does it (the desk in front): messages wait for the NLU process without holding a thread."""
     from bot.handover import DeskOptions, InterpretingDesk
-    from knowledge.handovers import Handovers
 
     def no_thread_may_wait(text):
         raise AssertionError("a handler thread waited for the NLU process")
 
     monkeypatch.setattr(nlu_worker, "parse", no_thread_may_wait)
-    assistant = Assistant(nlu_worker, sqlite_storage, KnowledgeHolder(knowledge), catalogs, "en")
-    desk = InterpretingDesk(assistant, Handovers(sqlite_storage), DeskOptions())
+    parts = Parts.build(sqlite_storage.people, KnowledgeHolder(knowledge), catalogs, "en")
+    desk = InterpretingDesk(parts, sqlite_storage.handovers, DeskOptions())
     questions = {"صاحب البيت بدو يطردني من الشقة، وين بلاقي سكن؟": "ar",
                  "mon propriétaire veut me mettre dehors, je cherche un logement": "fr",
                  "my landlord is evicting me, where can I find housing": "en"}
-    async with running_bot(assistant, desk=desk) as api:
+    async with running_bot(desk, nlu_worker) as api:
         people = {700 + i: text for i, text in enumerate(list(questions) * 10)}  # 30 people at once
         for person, text in people.items():
             api.send_text(person, text, "en")

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from knowledge.handovers import ACTIVE, TO_INTERPRETER, TO_PERSON, WAITING, Handovers
+from knowledge.storage import NotOnRoster
+from knowledge.storage.handovers import ACTIVE, TO_INTERPRETER, TO_PERSON, WAITING, Handovers
 
 
 @pytest.fixture
 def store(storage) -> Handovers:
-    return Handovers(storage)
+    return storage.handovers
 
 
 def _request(store: Handovers, key: str = "telegram:701", language: str = "ar"):
@@ -35,7 +36,7 @@ def test_roster_add_update_pause_remove(store):
     assert store.interpreter(801).conduct_accepted
     store.remove_interpreter(802)
     assert [i.telegram_id for i in store.roster()] == [801]
-    with pytest.raises(KeyError):
+    with pytest.raises(NotOnRoster):
         store.remove_interpreter(802)
     with pytest.raises(ValueError):
         store.add_interpreter(803, "Nobody", [" "])
@@ -117,7 +118,7 @@ def test_removed_interpreter_does_not_wedge_the_queue(store):
     store.take(request.id, 801)
     assert store.orphaned() == []
     with store.engine.begin() as conn:  # removed by another process (e.g. an admin's 'guichet interpreters remove')
-        from knowledge.handovers import interpreters
+        from knowledge.storage.tables import interpreters
 
         conn.execute(interpreters.delete())
     assert [r.id for r in store.orphaned()] == [request.id]

@@ -9,82 +9,20 @@ every message of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import List, Optional, Sequence, Tuple
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    Table,
-    Text,
-    and_,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from knowledge.store import Storage, metadata
+from knowledge.storage.errors import NotOnRoster, TakeOutcome
+from knowledge.storage.people import People
+from knowledge.storage.tables import handover_notes, handovers, interpreters, relay_messages
 
 WAITING, ACTIVE = "waiting", "active"
 TO_INTERPRETER, TO_PERSON = "to_interpreter", "to_person"
 
-interpreters = Table(
-    "interpreters", metadata,
-    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("name", String(80), nullable=False),
-    Column("languages", String(200), nullable=False),  # comma-separated language codes, e.g. "ar,fr"
-    Column("paused", Boolean, nullable=False, default=False),
-    Column("conduct_accepted_at", DateTime),
-    Column("added_on", Date, nullable=False),
-)
-handovers = Table(
-    "handovers", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("person_hash", String(64), nullable=False, unique=True),  # one open request per person
-    Column("person_key", String(64), nullable=False),  # where to relay to; deleted with the row
-    Column("pseudonym", String(16), nullable=False),
-    Column("person_language", String(8), nullable=False),  # the language the person reads the bot's notices in
-    Column("language", String(8), nullable=False),  # the language the interpreter must speak
-    Column("topic", String(60), nullable=False, default=""),
-    Column("briefing", JSON, nullable=False),  # the intents the bot answered before the request
-    Column("note", Text, nullable=False, default=""),  # from the previous interpreter (transfer or earlier close)
-    Column("status", String(12), nullable=False),
-    Column("interpreter_id", BigInteger),
-    Column("transferred_from", BigInteger),  # not offered back to the interpreter who released it
-    Column("message_left", Boolean, nullable=False, default=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("deadline", DateTime),  # when to tell the person nobody took it (cleared once told)
-)
-relay_messages = Table(
-    "relay_messages", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("handover_id", Integer, nullable=False, index=True),
-    Column("direction", String(16), nullable=False),
-    Column("kind", String(16), nullable=False),  # text, photo, document, voice, audio, video, animation, sticker, …
-    Column("text", Text, nullable=False, default=""),  # the text or caption
-    Column("file_id", String(300), nullable=False, default=""),
-    Column("latitude", Float),
-    Column("longitude", Float),
-    Column("created_at", DateTime, nullable=False),
-)
-handover_notes = Table(
-    "handover_notes", metadata,
-    Column("person_hash", String(64), primary_key=True),
-    Column("note", Text, nullable=False),
-    Column("written_at", DateTime, nullable=False),
-)
-TABLES = [interpreters, handovers, relay_messages, handover_notes]
 
 
 @dataclass(frozen=True)
@@ -94,10 +32,6 @@ class Interpreter:
     languages: Tuple[str, ...]
     paused: bool = False
     conduct_accepted: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"telegram:{self.telegram_id}"
 
 
 @dataclass(frozen=True)
@@ -159,10 +93,9 @@ def _delete_request(conn, request_id: int) -> None:
 class Handovers:
     """The roster, the open requests and the relay outbox, in the same database as the people."""
 
-    def __init__(self, storage: Storage):
-        self.engine = storage.engine
-        self.key_hash = storage.key_hash
-        metadata.create_all(self.engine, tables=TABLES)
+    def __init__(self, engine: Engine, people: People):
+        self.engine = engine
+        self.key_hash = people.key_hash
 
     # -- roster ------------------------------------------------------------------------------
     def add_interpreter(self, telegram_id: int, name: str, languages: Sequence[str]) -> Interpreter:
@@ -191,14 +124,14 @@ class Handovers:
         """Remove from the roster; the requests they held go back to the queue and are returned."""
         with self.engine.begin() as conn:
             if not conn.execute(delete(interpreters).where(interpreters.c.telegram_id == telegram_id)).rowcount:
-                raise KeyError(telegram_id)
+                raise NotOnRoster(telegram_id)
         return self.requeue_owned_by(telegram_id)
 
     def set_paused(self, telegram_id: int, paused: bool) -> None:
         with self.engine.begin() as conn:
             if not conn.execute(update(interpreters).where(interpreters.c.telegram_id == telegram_id)
                                 .values(paused=paused)).rowcount:
-                raise KeyError(telegram_id)
+                raise NotOnRoster(telegram_id)
 
     def accept_conduct(self, telegram_id: int) -> None:
         with self.engine.begin() as conn:
@@ -246,8 +179,8 @@ class Handovers:
         with self.engine.connect() as conn:
             return [row.person_key for row in conn.execute(select(handovers.c.person_key))]
 
-    def take(self, request_id: int, telegram_id: int) -> str:
-        """Give the request to the interpreter, atomically: 'taken', or why not: 'gone', 'busy'.
+    def take(self, request_id: int, telegram_id: int) -> TakeOutcome:
+        """Give the request to the interpreter, atomically: TAKEN, or why not: GONE, BUSY.
 
         One UPDATE guarded by status='waiting' decides: when several interpreters press at the same moment,
         the database lets exactly one row change, and only that interpreter gets the conversation.
@@ -259,11 +192,11 @@ class Handovers:
                                                                 handovers.c.status == WAITING, free))
                                    .values(status=ACTIVE, interpreter_id=telegram_id, deadline=None)).rowcount
         if changed == 1:
-            return "taken"
+            return TakeOutcome.TAKEN
         mine = self.owned_by(telegram_id)
         if mine is not None:
-            return "taken" if mine.id == request_id else "busy"
-        return "gone"
+            return TakeOutcome.TAKEN if mine.id == request_id else TakeOutcome.BUSY
+        return TakeOutcome.GONE
 
     def release(self, request_id: int, telegram_id: int, language: str, note: str, deadline: Optional[datetime]) -> bool:
         """Transfer: back to the queue for `language`, not offered again to the interpreter who released it."""
@@ -402,6 +335,3 @@ class Handovers:
                 "notes": conn.execute(select(func.count()).select_from(handover_notes)).scalar_one(),
             }
 
-
-def deadline_after(minutes: float) -> datetime:
-    return _now() + timedelta(minutes=minutes)

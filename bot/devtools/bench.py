@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Dict, List
 
-from bot.fake_bot_api import FakeBotAPI
+from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.settings import PROJECT_ROOT, Settings
 
 FIRST_USER = 10_000_000
@@ -165,8 +165,9 @@ def generate_services(directory: Path, count: int) -> None:
 
 
 def _import_seconds(workdir: Path, count: int) -> float:
-    from bot.cli import import_knowledge
-    from knowledge.store import Storage
+    from knowledge.schema import LANGUAGE_CODES
+    from knowledge.storage import Storage
+    from knowledge.updates import import_directory
 
     data = workdir / f"kb-{count}"
     if not data.exists():
@@ -174,8 +175,11 @@ def _import_seconds(workdir: Path, count: int) -> float:
     storage = Storage(f"sqlite:///{workdir / f'import-{time.monotonic_ns()}.sqlite3'}", b"bench")
     try:
         start = time.perf_counter()
-        import_knowledge(storage, data)
-        return time.perf_counter() - start
+        outcome = import_directory(storage.knowledge, data, LANGUAGE_CODES)
+        elapsed = time.perf_counter() - start
+        if not outcome.imported:
+            raise RuntimeError("the generated knowledge did not import: " + outcome.summary)
+        return elapsed
     finally:
         storage.close()
 

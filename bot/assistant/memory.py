@@ -1,0 +1,71 @@
+"""What the assistant remembers of a conversation, in memory only (never written anywhere, gone at restart)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Generic, Optional, Tuple, TypeVar
+
+T = TypeVar("T")
+HISTORY = 5  # topics remembered for an interpreter's briefing
+
+
+class Recent(Generic[T]):
+    """A bounded, thread-safe map: person -> a recent value; the oldest entries go first."""
+
+    def __init__(self, size: int = 10_000):
+        self._items: "OrderedDict[str, T]" = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, key: str, value: T) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, key: str) -> Optional[T]:
+        with self._lock:
+            return self._items.get(key)
+
+    def pop(self, key: str) -> Optional[T]:
+        with self._lock:
+            return self._items.pop(key, None)
+
+
+class ConversationMemory:
+    """Per person: the topic answered last (for 'asked for a person after an answer'), the topics answered
+    lately (an interpreter's briefing) and where they said they are (to rank services by distance)."""
+
+    def __init__(self, size: int = 10_000):
+        self._last_topic: Recent[str] = Recent(size)
+        self._history: Recent[Tuple[str, ...]] = Recent(size)
+        self._positions: Recent[Tuple[float, float]] = Recent(size)
+
+    def answered(self, key: str, intent: str) -> None:
+        """A topic was answered to this person."""
+        self._last_topic.put(key, intent)
+        earlier = tuple(t for t in self.topics(key) if t != intent)
+        self._history.put(key, (earlier + (intent,))[-HISTORY:])
+
+    def last_topic(self, key: str) -> Optional[str]:
+        return self._last_topic.get(key)
+
+    def take_last_topic(self, key: str) -> Optional[str]:
+        """The topic answered last, forgotten now (so a second request for a person is not counted twice)."""
+        return self._last_topic.pop(key)
+
+    def topics(self, key: str) -> Tuple[str, ...]:
+        """The topics answered to this person lately, oldest first."""
+        return self._history.get(key) or ()
+
+    def place(self, key: str, position: Tuple[float, float]) -> None:
+        self._positions.put(key, position)
+
+    def position(self, key: str) -> Optional[Tuple[float, float]]:
+        return self._positions.get(key)
+
+    def forget(self, key: str) -> None:
+        for recent in (self._positions, self._last_topic, self._history):
+            recent.pop(key)

@@ -1,0 +1,1 @@
+"""Tools for developers, never imported by the running bot: the benchmark and a fake Bot API server."""

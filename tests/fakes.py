@@ -1,0 +1,61 @@
+"""Fast stand-ins for tests of the logic: a parser that needs no model, and factories of knowledge values."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Dict, Optional, Sequence
+
+from knowledge.schema import KnowledgeBase, Localized, Service, Source, Topic
+from nlu.parser import ParseResult
+
+SOURCE = (Source("https://example.org/source"),)
+REVIEWED = date(2026, 1, 1)
+
+
+class FakeParser:
+    """Reads the intent from keywords (first match wins) and the language from a `lang:` prefix or the default.
+
+    FakeParser({"lawyer": "ask_legal_aid"}).parse("fr: I need a lawyer") -> ask_legal_aid, fr, confidence 0.95.
+    """
+
+    def __init__(self, keywords: Optional[Dict[str, str]] = None, language: str = "en"):
+        self.keywords = dict(keywords or {})
+        self.language = language
+        self.parsed = []  # every text parsed, in order: a test can check that nothing is parsed twice
+
+    def parse(self, text: str) -> ParseResult:
+        self.parsed.append(text)
+        language, body = self.language, text
+        head, sep, rest = text.partition(":")
+        if sep and len(head) == 2 and head.isalpha():
+            language, body = head, rest.strip()
+        intent = next((i for word, i in self.keywords.items() if word in body.lower()), "nlu_fallback")
+        return ParseResult(text, intent, 0.95 if intent != "nlu_fallback" else 0.2, language, 0.99)
+
+    async def parse_async(self, text: str) -> ParseResult:
+        return self.parse(text)
+
+
+def topic(intent: str = "ask_housing", *, emoji: str = "🏠", title: str = "Housing", summary: str = "Summary",
+          steps: Sequence[str] = ("Step",), languages: Sequence[str] = ("en",), **extra) -> Topic:
+    """A topic with the same texts in every language of `languages`."""
+    def each(value):
+        return Localized({code: value for code in languages})
+
+    return Topic(intent.replace("ask_", ""), intent, emoji, each(title), each(summary), each(tuple(steps)), SOURCE,
+                 REVIEWED, **extra)
+
+
+def service(id_: str, intents: Sequence[str] = ("ask_housing",), *, area: str = "local", description: str = "Help",
+            languages: Sequence[str] = ("en",), **extra) -> Service:
+    return Service(id_, id_.replace("-", " ").title(), tuple(intents), area,
+                   Localized({code: description for code in languages}), SOURCE, REVIEWED, **extra)
+
+
+def knowledge_base(topics: Sequence[Topic] = (), services: Sequence[Service] = ()) -> KnowledgeBase:
+    return KnowledgeBase(tuple(topics), tuple(services))
+
+
+def parsed(intent: str, language: str = "en", text: str = "…", confidence: float = 0.95) -> ParseResult:
+    """A parse result, as if the NLU had understood `intent` in `language`."""
+    return ParseResult(text, intent, confidence, language, 0.99)
