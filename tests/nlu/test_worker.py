@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import tempfile
 import time
 
 import pytest
@@ -94,11 +95,14 @@ def test_close_stops_the_process_and_removes_the_unpacked_model(nlu_model):
     assert _process_gone(pid) and not workdir.exists()
 
 
-def test_a_missing_or_broken_model_is_a_clear_error(tmp_path):
+def test_a_missing_or_broken_model_is_a_clear_error(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the worker unpacks the model: watched below
     with pytest.raises(ModelNotFound, match="guichet train"):
         NLUWorker(tmp_path / "nothing.tar.gz")
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(b"not a model")
     with pytest.raises(NLUWorkerError, match="could not load .*broken.tar.gz"):
         NLUWorker(broken)
-    assert not list(tmp_path.glob("guichet-nlu-worker-*"))
+    assert not list(temp.glob("guichet-nlu-worker-*"))  # the failed start removed its folder
