@@ -373,3 +373,27 @@ def test_the_interpreting_answer_offers_a_guichet_interpreter_only_when_the_desk
     assert "/human" in offered[0].text and any(b.action == "human" for row in offered[-1].buttons for b in row)
     plain = assistant.action(Sender("telegram:991", "en"), "topic:ask_interpreting")  # no desk: no such promise
     assert "/human" not in plain[0].text
+
+
+async def test_a_roster_change_the_cli_refuses_is_refused_in_telegram_with_the_same_message(desk_parts, tmp_path):
+    """One roster service: `/interpreter_add 805 arabic Yonas` gets the CLI's own refusal, and nothing is added."""
+    import html
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "GUICHET_DATA_DIR": str(tmp_path)}
+    cli = subprocess.run([sys.executable, "-m", "bot.cli", "interpreters", "add", "--telegram-id", "805", "--name", "Yonas",
+                          "--languages", "arabic"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    refusal = "not a language code: arabic (use ISO codes such as ar, fa, ps, ti)"
+    assert (cli.returncode, cli.stderr) == (1, f"guichet: {refusal}\n")
+    make, store, _parser = desk_parts
+    admin = 42
+    async with running_desk(desk_parts, make(), admin_ids=frozenset({admin})) as api:
+        api.send_text(admin, "/interpreter_add 805 arabic Yonas", "en")
+        refused = await next_message(api, admin, 0)
+        assert refused.text == "❌ " + html.escape(refusal)
+        assert 805 not in {i.telegram_id for i in store.roster()}
+        api.send_text(admin, "/interpreter_add 805 ar Yonas", "en")  # the same command with a code is accepted
+        assert (await next_message(api, admin, 1)).text == "✅ Yonas (ar) is on the roster (Telegram id 805)."
