@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Sequence
+from typing import Callable, List, Sequence
 
 from bot.assistant import Button, Parts, Reply
 from bot.assistant.texts import escape
@@ -94,26 +94,20 @@ class Notices:
 
     def person_left(self, request: Request) -> List[Reply]:
         """Tell the interpreter holding `request` that the person went back to the bot."""
-        interpreter = self._holder(request)
-        if interpreter is None:
-            return []
-        language = self.state.staff_language(interpreter)
-        _ = self.texts.gettext(language)
-        return [self.texts.reply(_("{pseudonym} went back to the bot. The conversation is closed.").format(
-            pseudonym=escape(request.pseudonym)), language, to=telegram_key(interpreter.telegram_id))]
+        return self._tell_holder(request, lambda _: _("{pseudonym} went back to the bot. The conversation is closed."))
 
     def person_unreachable(self, request: Request) -> List[Reply]:
         """Tell the interpreter holding `request` that the person can no longer be reached."""
-        interpreter = self._holder(request)
+        return self._tell_holder(request, lambda _: _("{pseudonym} can no longer be reached (they may have blocked the bot). "
+                                                      "The conversation is closed."))
+
+    def _tell_holder(self, request: Request, message: Callable[[Callable[[str], str]], str]) -> List[Reply]:
+        """`message` (given the interpreter's gettext, with a {pseudonym}) to the interpreter holding `request`."""
+        if request.status != ACTIVE or request.interpreter_id is None:
+            return []
+        interpreter = self.state.roster.get(request.interpreter_id)
         if interpreter is None:
             return []
         language = self.state.staff_language(interpreter)
-        _ = self.texts.gettext(language)
-        return [self.texts.reply(_("{pseudonym} can no longer be reached (they may have blocked the bot). "
-                                   "The conversation is closed.").format(pseudonym=escape(request.pseudonym)),
-                                 language, to=telegram_key(interpreter.telegram_id))]
-
-    def _holder(self, request: Request):
-        if request.status != ACTIVE or request.interpreter_id is None:
-            return None
-        return self.state.roster.get(request.interpreter_id)
+        text = message(self.texts.gettext(language)).format(pseudonym=escape(request.pseudonym))
+        return [self.texts.reply(text, language, to=telegram_key(interpreter.telegram_id))]
