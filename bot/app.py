@@ -47,7 +47,7 @@ class PerChatOrder(BaseUpdateProcessor):
         self._locks: dict = {}
 
     async def do_process_update(self, update: object, coroutine) -> None:
-        user = getattr(update, "effective_user", None)
+        user = update.effective_user if isinstance(update, Update) else None
         if user is None:
             await coroutine
             return

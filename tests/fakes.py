@@ -36,20 +36,21 @@ class FakeParser:
         return self.parse(text)
 
 
-def topic(intent: str = "ask_housing", *, emoji: str = "🏠", title: str = "Housing", summary: str = "Summary",
-          steps: Sequence[str] = ("Step",), languages: Sequence[str] = ("en",), **extra) -> Topic:
+def topic(intent: str = "ask_housing", *, emoji: str = "🏠", title: str = "Housing", summary: str = "S",
+          steps: Sequence[str] = ("Step",), languages: Sequence[str] = ("en",), sources=SOURCE, **extra) -> Topic:
     """A topic with the same texts in every language of `languages`."""
     def each(value):
         return Localized({code: value for code in languages})
 
-    return Topic(intent.replace("ask_", ""), intent, emoji, each(title), each(summary), each(tuple(steps)), SOURCE,
+    return Topic(intent.replace("ask_", ""), intent, emoji, each(title), each(summary), each(tuple(steps)), sources,
                  REVIEWED, **extra)
 
 
-def service(id_: str, intents: Sequence[str] = ("ask_housing",), *, area: str = "local", description: str = "Help",
-            languages: Sequence[str] = ("en",), **extra) -> Service:
-    return Service(id_, id_.replace("-", " ").title(), tuple(intents), area,
-                   Localized({code: description for code in languages}), SOURCE, REVIEWED, **extra)
+def service(id_: str, intents: Sequence[str] = ("ask_housing",), *, name: Optional[str] = None, area: str = "local",
+            description: str = "Help", languages: Sequence[str] = ("en",), sources=SOURCE, **extra) -> Service:
+    """A service named `name` (default: the id in title case) with the same description in every language."""
+    return Service(id_, name or id_.title(), tuple(intents), area, Localized({code: description for code in languages}),
+                   sources, REVIEWED, **extra)
 
 
 def knowledge_base(topics: Sequence[Topic] = (), services: Sequence[Service] = ()) -> KnowledgeBase:

@@ -5,13 +5,12 @@ No telegram, rasa or sqlalchemy import here: the same assistant serves Telegram,
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import List, Optional, Tuple
 
 from bot.assistant.parts import Parts
 from bot.assistant.ports import Gaps, HumanOffer
-from bot.assistant.texts import COMMANDS, command_name, escape
+from bot.assistant.texts import command_name, escape
 from bot.assistant.values import Media, Reply, Sender
 from bot.i18n import language_name, requested_language
 from knowledge.schema import FALLBACK_INTENTS

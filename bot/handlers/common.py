@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
 
-from telegram import LinkPreviewOptions, Message, Update
+from telegram import Bot, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -18,6 +18,13 @@ logger = logging.getLogger(__name__)
 
 # Kinds a caption can go with; the others (sticker, video note, location) get the tag as a message first.
 CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
+
+
+def _senders(bot: Bot) -> Dict[str, Callable[..., Awaitable[Message]]]:
+    """The Bot API method that sends each kind of relayed file, by its Telegram file id."""
+    return {"photo": bot.send_photo, "document": bot.send_document, "voice": bot.send_voice, "audio": bot.send_audio,
+            "video": bot.send_video, "animation": bot.send_animation, "sticker": bot.send_sticker,
+            "video_note": bot.send_video_note}
 
 
 def sender_of(update: Update) -> Sender:
@@ -36,8 +43,9 @@ def media_of(message: Message) -> Optional[Media]:
     """What a message carries besides text, by Telegram file id (never downloaded)."""
     if message.photo:
         return Media("photo", message.photo[-1].file_id)
-    for kind in ("document", "voice", "audio", "video", "animation", "sticker", "video_note"):
-        item = getattr(message, kind, None)
+    files = (("document", message.document), ("voice", message.voice), ("audio", message.audio), ("video", message.video),
+             ("animation", message.animation), ("sticker", message.sticker), ("video_note", message.video_note))
+    for kind, item in files:
         if item is not None:
             return Media(kind, item.file_id)
     if message.location is not None:
@@ -45,20 +53,19 @@ def media_of(message: Message) -> Optional[Media]:
     return None
 
 
-async def _send(bot, chat_id: int, reply: Reply) -> None:
+async def _send(bot: Bot, chat_id: int, reply: Reply) -> None:
     options = dict(reply_markup=reply_markup(reply))
     media = reply.media
     if media is None or media.kind not in CAPTIONED:
         await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
                                link_preview_options=LinkPreviewOptions(is_disabled=True), **options)
     if media is not None:
-        if media.kind in CAPTIONED:
-            send = getattr(bot, f"send_{media.kind}")
-            await send(chat_id, media.file_id, caption=reply.text, parse_mode=ParseMode.HTML, **options)
-        elif media.kind == "location":
+        if media.kind == "location":
             await bot.send_location(chat_id, media.latitude, media.longitude)
+        elif media.kind in CAPTIONED:
+            await _senders(bot)[media.kind](chat_id, media.file_id, caption=reply.text, parse_mode=ParseMode.HTML, **options)
         else:
-            await getattr(bot, f"send_{media.kind}")(chat_id, media.file_id)
+            await _senders(bot)[media.kind](chat_id, media.file_id)
     if reply.venue:
         await bot.send_venue(chat_id, reply.venue.latitude, reply.venue.longitude, reply.venue.title, reply.venue.address)
 

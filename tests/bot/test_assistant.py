@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.assistant import KnowledgeHolder, Sender
+from bot.assistant import Sender
 from bot.i18n import FSI, PDI, RLM
 from tests.conftest import build_assistant
-from knowledge.schema import KnowledgeBase, Localized, Service, Source, Topic
+from knowledge.schema import Source
+from tests import fakes
 
 
 def buttons(replies):
@@ -125,13 +126,9 @@ def test_platform_language_is_negotiated_when_nothing_else_is_known(assistant):
 
 
 def test_guidance_and_services_too_long_for_one_message_come_as_two(sqlite_storage, catalogs):
-    source = (Source("https://example.org/a"),)
     steps = tuple(f"Step {i}: " + "word " * 40 for i in range(12))
-    topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
-                  Localized({"en": steps}), source, date(2026, 1, 1))
-    services = tuple(Service(f"s{i}", f"Service {i}", ("ask_housing",), "local", Localized({"en": "help " * 150}),
-                             source, date(2026, 1, 1)) for i in range(3))
-    bot = build_assistant(sqlite_storage, KnowledgeBase((topic,), services), catalogs)
+    services = [fakes.service(f"s{i}", name=f"Service {i}", description="help " * 150) for i in range(3)]
+    bot = build_assistant(sqlite_storage, fakes.knowledge_base([fakes.topic(steps=steps)], services), catalogs)
     guidance, where = bot.action(Sender("t:21", "en"), "topic:ask_housing")
     assert "Step 11" in guidance.text and "🏢" not in guidance.text
     assert where.text.count("🏢") == 3 and "menu" in actions([where])
@@ -190,12 +187,11 @@ def test_media_and_edits_get_a_polite_answer_in_the_person_language(assistant):
 
 def test_knowledge_text_is_escaped_and_missing_translations_fall_back_visibly(sqlite_storage, catalogs):
     source = (Source("https://example.org/a?b=1&c=2"),)
-    topic = Topic("housing", "ask_housing", "🏠", Localized({"fr": "Logement <script>"}),
-                  Localized({"fr": "Résumé & détails"}), Localized({"fr": ("Étape 1",)}), source, date(2026, 1, 1))
-    service = Service("s", "Maison <b>", ("ask_housing",), "local", Localized({"fr": "Aide"}), source,
-                      date(2026, 1, 1), phone=("04 000 00 00",))
-    holder = KnowledgeHolder(KnowledgeBase((topic,), (service,)))
-    bot = build_assistant(sqlite_storage, holder.current, catalogs)
+    topic = fakes.topic(title="Logement <script>", summary="Résumé & détails", steps=("Étape 1",), languages=("fr",),
+                        sources=source)
+    service = fakes.service("s", name="Maison <b>", description="Aide", languages=("fr",), sources=source,
+                            phone=("04 000 00 00",))
+    bot = build_assistant(sqlite_storage, fakes.knowledge_base([topic], [service]), catalogs)
     replies = bot.action(Sender("t:18", "en"), "topic:ask_housing")
     assert "Logement &lt;script&gt;" in replies[0].text
     assert "Maison &lt;b&gt;" in replies[0].text
@@ -221,24 +217,20 @@ def test_no_message_text_is_stored(assistant, sqlite_storage, say):
 def test_an_overlong_answer_is_cut_between_lines_and_stays_valid_html(sqlite_storage, catalogs):
     from bot.devtools.fake_bot_api import html_problem
 
-    source = (Source("https://example.org/a"),)
-    services = tuple(
-        Service(f"s{i}", f"Service {i}", ("ask_housing",), "local", Localized({"en": "<b>x</b> " * 300}), source,
-                date(2026, 1, 1), website="https://example.org/long") for i in range(3))
-    topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
-                  Localized({"en": ("Step",)}), source, date(2026, 1, 1))
-    bot = build_assistant(sqlite_storage, KnowledgeBase((topic,), services), catalogs)
+    services = [fakes.service(f"s{i}", name=f"Service {i}", description="<b>x</b> " * 300, website="https://example.org/long")
+                for i in range(3)]
+    bot = build_assistant(sqlite_storage, fakes.knowledge_base([fakes.topic()], services), catalogs)
     reply = bot.action(Sender("t:20", "en"), "topic:ask_housing")[-1]
     assert len(reply.text) <= 4000 and reply.text.endswith("\n…")
     assert html_problem(reply.text) is None
 
 
-def test_gaps_are_counted_without_any_text(sqlite_storage, knowledge, catalogs, say):
+def test_gaps_are_counted_without_any_text(sqlite_storage, knowledge, catalogs):
     from sqlalchemy import text as sql
 
     bot = build_assistant(sqlite_storage, knowledge, catalogs, gaps=sqlite_storage.gaps)
     sender = Sender("t:40", "en")
-    say(bot, sender, "qsdkjh lol xwv")  # not understood
+    bot.message(sender, "qsdkjh lol xwv", fakes.parsed("nlu_fallback", "en"))  # not understood
     bot.action(sender, "topic:ask_housing")
     bot.action(sender, "human")  # a person was still needed after the housing answer
     bot.action(sender, "human")  # again, without a new answer: not counted twice
@@ -253,26 +245,21 @@ def test_gaps_are_counted_without_any_text(sqlite_storage, knowledge, catalogs, 
 def _located_assistant(sqlite_storage, catalogs, services):
     from knowledge.places import Gazetteer
 
-    source = (Source("https://example.org"),)
-    topic = Topic("housing", "ask_housing", "🏠", Localized({"en": "Housing"}), Localized({"en": "S"}),
-                  Localized({"en": ("Step",)}), source, date(2026, 1, 1))
-    return build_assistant(sqlite_storage, KnowledgeBase((topic,), tuple(services)), catalogs,
-                     places=Gazetteer.load())
+    return build_assistant(sqlite_storage, fakes.knowledge_base([fakes.topic()], services), catalogs, places=Gazetteer.load())
 
 
 def _service(id_, commune, area="local", **extra):
-    return Service(id_, id_.title(), ("ask_housing",), area, Localized({"en": "Help"}), (Source("https://example.org"),),
-                   date(2026, 1, 1), commune=commune, address=f"Rue {id_}, {commune}" if commune else "", **extra)
+    return fakes.service(id_, area=area, commune=commune, address=f"Rue {id_}, {commune}" if commune else "", **extra)
 
 
-def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked(sqlite_storage, catalogs, say):
+def test_naming_a_commune_ranks_places_by_distance_and_keeps_remote_lines_marked(sqlite_storage, catalogs):
     services = [_service("hannut-office", "Hannut"), _service("national-line", "", area="national", phone=("0800 00 000",)),
                 _service("liege-office", "Liège"), _service("seraing-office", "Seraing")]
     bot = _located_assistant(sqlite_storage, catalogs, services)
     sender = Sender("t:50", "en")
     before = re.findall(r"🏢 <b>([^<]+)</b>", bot.action(sender, "topic:ask_housing")[-1].text)
     assert before[0] == "Hannut-Office"  # no position yet: knowledge order
-    near = say(bot, sender, "I live in serain")[-1].text  # a typo, no question: the last topic, nearest first
+    near = bot.message(sender, "I live in serain", fakes.parsed("nlu_fallback", "en"))[-1].text  # a typo, no question: the last topic, nearest first
     assert near.startswith("📍 Seraing")
     assert re.findall(r"🏢 <b>([^<]+)</b>", near) == ["Seraing-Office", "Liege-Office", "Hannut-Office"]
     assert "(≈ 0 km)" in near and "(≈ 7 km)" in near

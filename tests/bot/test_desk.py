@@ -267,7 +267,7 @@ def test_a_person_who_blocked_the_bot_closes_the_request_and_the_interpreter_is_
 
 
 def test_an_interpreter_who_blocked_the_bot_gives_the_request_to_another(desk, store):
-    request = taken_by_amina(desk)
+    taken_by_amina(desk)
 
     replies = desk.unreachable(AMINA.key)
     assert texts(replies_to(replies, PERSON.key)) == [
