@@ -26,6 +26,7 @@ from bot.handlers import admin, conversation, errors, fallbacks
 from bot.handlers.common import deliver
 from bot.http import AiohttpRequest
 from bot.knowledge_updates import KnowledgeUpdates
+from bot.logs import log_failure
 from bot.handover import InterpretingDesk
 from bot.settings import Settings
 
@@ -107,8 +108,8 @@ async def _follow_knowledge(data: BotData, every: float, wake: asyncio.Event) ->
         wake.clear()
         try:
             await data.run(data.knowledge_updates.refresh)
-        except Exception:  # a database hiccup must not stop the watch; the next round retries
-            logger.exception("could not check for new knowledge")
+        except Exception as error:  # a database hiccup must not stop the watch; the next round retries
+            log_failure(logger, "could not check for new knowledge", error)
 
 
 def _start_following_knowledge(application: Application, every: float) -> None:
@@ -129,8 +130,8 @@ async def _desk_ticks(application: Application, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await deliver(data, application.bot, await data.run(data.desk.tick))
-        except Exception:  # a database or network hiccup must not stop the ticks; the next one retries
-            logger.exception("the interpreting desk could not do its round")
+        except Exception as error:  # a database or network hiccup must not stop the ticks; the next one retries
+            log_failure(logger, "the interpreting desk could not do its round", error)
 
 
 async def _start_desk(application: Application) -> None:
@@ -140,8 +141,8 @@ async def _start_desk(application: Application) -> None:
         return
     try:
         await deliver(data, application.bot, await data.run(data.desk.pending))
-    except Exception:
-        logger.exception("could not send the relayed messages left from the last run")
+    except Exception as error:
+        log_failure(logger, "could not send the relayed messages left from the last run", error)
     data.tasks.append(asyncio.get_running_loop().create_task(_desk_ticks(application, data.desk_tick_seconds)))
 
 

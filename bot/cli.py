@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from bot.logs import setup_logging
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 logger = logging.getLogger("guichet")
@@ -21,14 +22,6 @@ NLU_TESTS = PROJECT_ROOT / "nlu" / "tests"
 
 class CLIError(Exception):
     """A problem the person running the command can fix; printed without a traceback."""
-
-
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the token: never let them through.
-    for noisy in ("httpx", "httpcore", "rasa", "tensorflow", "absl", "apscheduler", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _model_path(settings: Settings) -> Path:
@@ -410,9 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
     try:
         settings = Settings.from_env()
+        setup_logging(args.verbose, settings.telegram_bot_token)
         return args.function(args, settings)
     except (CLIError, SettingsError) as error:
         print(f"guichet: {error}", file=sys.stderr)

@@ -57,7 +57,7 @@ LAYERS = (
     ("bot/handlers/", "telegram"), ("bot/app.py", "telegram"), ("bot/context.py", "telegram"),
     ("bot/keyboards.py", "telegram"), ("bot/http.py", "telegram"), ("bot/cli.py", "composition"),
     ("bot/terminal.py", "frontend"), ("bot/knowledge_updates.py", "frontend"),
-    ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/__init__.py", "support"),
+    ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/logs.py", "support"), ("bot/__init__.py", "support"),
     ("nlu/", "nlu"), ("knowledge/storage/", "storage"), ("knowledge/", "knowledge"),
 )
 UPPER = ("bot.app", "bot.context", "bot.handlers", "bot.keyboards", "bot.http", "bot.cli", "bot.devtools", "bot.terminal",

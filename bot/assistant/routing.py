@@ -13,6 +13,7 @@ from bot.assistant.ports import Gaps, HumanOffer
 from bot.assistant.texts import command_name, escape
 from bot.assistant.values import Media, Reply, Sender
 from bot.i18n import language_name, requested_language
+from bot.logs import log_failure
 from knowledge.schema import FALLBACK_INTENTS
 from nlu.parser import ParseResult
 
@@ -208,8 +209,8 @@ class Assistant:
         if self.gaps is not None:
             try:
                 self.gaps.count_unanswered(kind, language, topic)
-            except Exception:  # a statistic must never cost a person their answer
-                logger.exception("could not count an unanswered message")
+            except Exception as error:  # a statistic must never cost a person their answer
+                log_failure(logger, "could not count an unanswered message", error)
 
     def _human(self, sender: Sender, language: str) -> List[Reply]:
         topic = self.memory.take_last_topic(sender.key)

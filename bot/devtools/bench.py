@@ -20,7 +20,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Dict, List
+from typing import AsyncIterator, Dict, List, Optional
 
 from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.settings import PROJECT_ROOT, Settings
@@ -84,28 +84,30 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def bot_process(**environment: str) -> AsyncIterator[BotProcess]:
-    """Start a fake Bot API and `guichet run` against it (with `environment` added), wait for its first poll;
-    stop both afterwards."""
+async def bot_process(*options: str, log: Optional[Path] = None, **environment: str) -> AsyncIterator[BotProcess]:
+    """Start a fake Bot API and `guichet [options] run` against it (with `environment` added), wait for its first
+    poll; stop both afterwards. With `log`, the bot's whole log (stderr) is written to that file."""
     api = FakeBotAPI()
     await api.start()
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url, **environment}
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        while api.first_poll_at is None:
-            if process.poll() is not None:
-                raise RuntimeError("the bot exited: " + process.stderr.read().decode()[-2000:])
-            await asyncio.sleep(0.01)
-        yield BotProcess(api, process, env, started)
-    finally:
-        process.send_signal(signal.SIGINT)
+    with open(log or os.devnull, "wb") as stderr:  # a file, never an unread pipe: a chatty bot would block on it
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", *options, "run"], env=env, cwd=PROJECT_ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        await api.stop()
+            while api.first_poll_at is None:
+                if process.poll() is not None:
+                    tail = log.read_text(errors="replace")[-2000:] if log else "(run with log= to see why)"
+                    raise RuntimeError(f"the bot exited with {process.returncode}: {tail}")
+                await asyncio.sleep(0.01)
+            yield BotProcess(api, process, env, started)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            await api.stop()
 
 
 async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float, questions: List[str]) -> Dict[str, float]:

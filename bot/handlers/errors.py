@@ -9,6 +9,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import GuichetContext
 from bot.handlers.common import respond
+from bot.logs import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ async def on_error(update: object, context: GuichetContext) -> None:
     if isinstance(context.error, Forbidden):
         logger.info("update %s: the person blocked the bot or left; reply dropped", update_id)
         return
-    logger.error("update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
+    log_failure(logger, f"update {update_id}", context.error)
     front = context.bot_data.front
     if isinstance(update, Update) and update.effective_chat and front is not None:
         try:

@@ -13,13 +13,16 @@ from knowledge.storage.tables import metadata
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL mode and a busy timeout so readers never block a writer."""
+    """An engine for `url`; SQLite gets WAL mode and a busy timeout so readers never block a writer.
+
+    `hide_parameters`: a database error never carries the values of its statement (a relayed message's text, a
+    person's key), so logging it cannot leak them."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # A pool of open connections: opening the file and setting pragmas per query costs more than the query.
-        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=8, max_overflow=8,
+        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=8, max_overflow=8, hide_parameters=True,
                                connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -30,7 +33,7 @@ def create_db_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
 def open_engine(url: str) -> Engine:
