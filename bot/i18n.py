@@ -43,6 +43,10 @@ SPOKEN_NAMES: Dict[str, Tuple[str, ...]] = {
     "es": ("spanish", "espagnol", "español", "espanol", "іспанськ", "испанск", "اسباني"),
 }
 
+# Any ISO 639 code CLDR names (Amharic, Lingala…: interpreters speak more languages than the interface).
+KNOWN_LANGUAGE_CODES = frozenset(LANGUAGE_CODES) | frozenset(
+    code for code in Locale("en").languages if code.isascii() and code.isalpha() and 2 <= len(code) <= 3)
+
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 
 

@@ -42,6 +42,7 @@ class ConversationMemory:
         self._last_topic: Recent[str] = Recent(size)
         self._history: Recent[Tuple[str, ...]] = Recent(size)
         self._positions: Recent[Tuple[float, float]] = Recent(size)
+        self._consent: Recent[str] = Recent(size)  # the language of the consent card last shown to the person
 
     def answered(self, key: str, intent: str) -> None:
         """A topic was answered to this person."""
@@ -66,6 +67,17 @@ class ConversationMemory:
     def position(self, key: str) -> Optional[Tuple[float, float]]:
         return self._positions.get(key)
 
+    def consent_shown(self, key: str, language: str) -> None:
+        """The consent card for an interpreter of `language` was sent to this person."""
+        self._consent.put(key, language)
+
+    def take_consent(self, key: str, language: str) -> bool:
+        """True (once) when the consent card for `language` is the one this person was shown."""
+        if self._consent.get(key) != language:
+            return False
+        self._consent.pop(key)
+        return True
+
     def forget(self, key: str) -> None:
-        for recent in (self._positions, self._last_topic, self._history):
+        for recent in (self._positions, self._last_topic, self._history, self._consent):
             recent.pop(key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import List, Optional, Tuple
 
+from bot.assistant.buttons import Press, parse_button
 from bot.assistant.parts import Parts
 from bot.assistant.ports import Gaps, HumanOffer
 from bot.assistant.texts import command_name, escape
@@ -115,38 +116,44 @@ class Assistant:
         return self._answer(sender, intent, language)
 
     def action(self, sender: Sender, data: Optional[str]) -> List[Reply]:
-        """A button press; presses on old or unknown buttons get a polite answer and the menu."""
-        data = data or ""
-        kind, _sep, rest = data.partition(":")
-        if kind == "lang" and rest in self.texts.languages:
-            return self._switch_language(sender, rest)
+        """A button press; old, unknown or forged button data gets a polite answer and the menu."""
+        return self.press(sender, parse_button(data))
+
+    def press(self, sender: Sender, press: Optional[Press]) -> List[Reply]:
+        """A press already parsed (None: not one of Guichet's buttons)."""
+        kind = press.kind if press is not None else ""
+        if kind == "language" and press.code in self.texts.languages:
+            return self._switch_language(sender, press.code)
         language = self.parts.language_for(sender)
         _ = self.texts.gettext(language)
-        if kind == "topic" and self.cards.has_topic(rest):
-            return self._answer(sender, rest, language)
-        if kind == "more":
-            intent, _sep, offset = rest.rpartition(":")
-            if self.cards.has_topic(intent) and offset.isdigit():
-                return [self.cards.services_page(intent, language, int(offset), self.memory.position(sender.key))]
-        if data == "menu":
+        if kind == "topic" and self.cards.has_topic(press.intent):
+            return self._answer(sender, press.intent, language)
+        if kind == "more" and self.cards.has_topic(press.intent):
+            return [self.cards.services_page(press.intent, language, press.number, self.memory.position(sender.key))]
+        if kind == "menu":
             return [self.texts.topic_menu(language)]
-        if data == "near":
+        if kind == "near":
             text = _("Share your location with the button below, or write the name of your town.")
             return [self.texts.reply(text, language, location_button=_("📍 Send my location"))]
-        if data == "lang":
+        if kind == "languages":
             return [self.texts.language_picker(language)]
-        if data == "human":
+        if kind == "human":
             return self._human(sender, language)
-        if data == "forget":
+        if kind == "forget":
             return [self.texts.forget_question(language)]
-        if data == "forget:yes":
+        if kind == "forget_yes":
             erased = self.parts.people.forget(sender.key)
             self.memory.forget(sender.key)  # and what memory holds about them
             text = (_("Done. Everything Guichet stored about you has been deleted.") if erased
                     else _("There was nothing stored about you."))
             return [self.texts.reply(text + "\n" + _("If you write again, I start from zero."), language)]
-        if data == "forget:no":
+        if kind == "forget_no":
             return [self.texts.reply(_("Nothing was deleted."), language, self.texts.menu_row(language))]
+        return self.stale(language)
+
+    def stale(self, language: str) -> List[Reply]:
+        """An old, unknown or forged button: counted (a number, never the data) and answered with the menu."""
+        self._count("stale_button", language)
         return [self.texts.stale_button(language)]
 
     def location(self, sender: Sender, latitude: float, longitude: float) -> List[Reply]:

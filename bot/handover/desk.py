@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Tuple
 
 from bot.assistant import Assistant, Gaps, Media, Parts, Reply, Sender
+from bot.assistant.buttons import parse_button
 from bot.assistant.texts import command_name
 from bot.assistant.values import telegram_id
 from bot.handover import staff
@@ -95,17 +96,20 @@ class InterpretingDesk:
         return self.assistant.error(sender)
 
     def action(self, sender: Sender, data: Optional[str]) -> List[Reply]:
-        data = data or ""
-        kind, _sep, rest = data.partition(":")
-        if kind == "human":
-            return self.person.action(sender, rest)
-        if kind in ("take", "transfer", "conduct"):
+        """A button press, parsed once, strictly: the person's and the interpreters' buttons here, the rest to
+        the assistant (which answers anything malformed as an old button)."""
+        press = parse_button(data)
+        kind = press.kind if press is not None else ""
+        if kind in PersonFlow.BUTTONS:
+            replies = self.person.action(sender, press)
+            return replies if replies is not None else self.assistant.press(sender, None)
+        if kind in StaffDesk.BUTTONS:
             interpreter = self.state.interpreter(sender)
             if interpreter is not None:
-                return self.staff.action(interpreter, kind, rest)
-        if data == "forget:yes":
-            return self.person.forget(sender) + self.assistant.action(sender, data)
-        return self.assistant.action(sender, data)
+                return self.staff.action(interpreter, press)
+        if kind == "forget_yes":
+            return self.person.forget(sender) + self.assistant.press(sender, press)
+        return self.assistant.press(sender, press)
 
     def unreachable(self, key: str) -> List[Reply]:
         """Telegram refused to deliver to `key` (they blocked the bot): never let that wedge a conversation."""

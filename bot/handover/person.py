@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import List, Optional
 
 from bot.assistant import Button, Parts, Reply, Sender, in_pairs
+from bot.assistant.buttons import Press
 from bot.assistant.texts import escape
 from bot.handover.hours import DeskOptions
 from bot.handover.notices import Notices
@@ -15,6 +16,8 @@ from knowledge.storage.handovers import ACTIVE, Request
 
 
 class PersonFlow:
+    BUTTONS = ("human_pick", "human_language", "human_yes", "human_leave", "human_no", "human_cancel")
+
     def __init__(self, parts: Parts, state: DeskState, notices: Notices, options: DeskOptions):
         self.parts = parts
         self.texts = parts.texts
@@ -39,31 +42,34 @@ class PersonFlow:
                 [Button(_("🌐 Another language"), "human:pick"), Button(_("🤖 Back to the bot"), "human:no")]]
         return [self.texts.reply(text, language, rows)]
 
-    def action(self, sender: Sender, rest: str) -> List[Reply]:
-        """The person's 'human:…' buttons: pick, lang:<code>, yes:<code>, leave, no, cancel."""
+    def action(self, sender: Sender, press: Press) -> Optional[List[Reply]]:
+        """The person's 'human:…' buttons: pick, lang:<code>, yes:<code>, leave, no, cancel; None when it names
+        nothing open (the caller answers it as an old button)."""
         language = self.parts.language_for(sender)
         _ = self.texts.gettext(language)
-        step, _sep, value = rest.partition(":")
+        kind, wanted = press.kind, press.code
         request = self.state.request(sender.key)
-        if step == "pick":
+        if kind == "human_pick":
             codes = sorted(set(self.state.roster_languages()) | {language})
             rows = in_pairs([Button(name, f"human:lang:{code}") for code, name in in_own_names(codes)])
             return [self.texts.reply(_("Which language should the interpreter speak?"), language, rows)]
-        if step == "lang" and value:
-            return self._consent_question(sender, language, value)
-        if step == "yes" and value:
-            return self._queue(sender, language, value)
-        if step == "leave" and request is not None:
+        if kind == "human_language":
+            return self._consent_question(sender, language, wanted)
+        if kind == "human_yes":  # consent counts only on the card that asked it of this person
+            if request is None and not self.parts.memory.take_consent(sender.key, wanted):
+                return self._consent_question(sender, language, wanted)
+            return self._queue(sender, language, wanted)
+        if kind == "human_leave" and request is not None:
             self.store.leave_message(request.id)
             return [self.texts.reply(_("✉️ Write your message now: the next available interpreter will read it and "
                                        "answer you here. It is deleted after {hours} hours at most.").format(
                                            hours=f"{self.options.retention_hours:g}"), language)]
-        if step in ("no", "cancel"):
+        if kind in ("human_no", "human_cancel"):
             if request is not None:
                 return self.end(sender, request)
             return [self.texts.reply(_("Okay. I'm still here: ask me anything, or choose a topic."), language,
                                      self.texts.topic_rows(language))]
-        return [self.texts.stale_button(language)]
+        return None
 
     def end(self, sender: Sender, request: Request) -> List[Reply]:
         """The person goes back to the bot (/bot, or a button): close, tell the interpreter."""
@@ -108,6 +114,7 @@ class PersonFlow:
             _("Do you agree?"),
         ])
         rows = [[Button(_("✅ Yes, I agree"), f"human:yes:{wanted}"), Button(_("✖️ No, stay with the bot"), "human:no")]]
+        self.parts.memory.consent_shown(sender.key, wanted)
         return [self.texts.reply(text, language, rows)]
 
     def _queue(self, sender: Sender, language: str, wanted: str) -> List[Reply]:

@@ -6,15 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 
-from babel import Locale
-
-from knowledge.schema import LANGUAGE_CODES
+from bot.i18n import KNOWN_LANGUAGE_CODES
 from knowledge.storage import NotOnRoster
 from knowledge.storage.handovers import Handovers, Interpreter
 
-# Interpreters may speak languages the bot's interface does not (Amharic, Lingala…): any ISO 639 code that
-# CLDR names, so the person sees it named in their language. Full names ('arabic') and unknown codes are refused.
-KNOWN_CODES = frozenset(LANGUAGE_CODES) | frozenset(code for code in Locale("en").languages if code.isalpha() and 2 <= len(code) <= 3)
 MAX_TELEGRAM_ID = 2 ** 63 - 1
 
 
@@ -31,7 +26,7 @@ class RosterLine:
 def parse_languages(raw: str) -> Tuple[str, ...]:
     """'ar, FR' -> ('ar', 'fr'); RosterError naming every code that is not a language code we know."""
     codes = tuple(dict.fromkeys(code.strip().lower() for code in raw.split(",") if code.strip()))
-    bad = [code for code in codes if code not in KNOWN_CODES]
+    bad = [code for code in codes if code not in KNOWN_LANGUAGE_CODES]  # names ('arabic') and unknown codes
     if bad:
         raise RosterError(f"not a language code: {', '.join(bad)} (use ISO codes such as ar, fa, ps, ti)")
     if not codes:

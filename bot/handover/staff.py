@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import List, Optional
 
 from bot.assistant import Button, Media, Parts, Reply, in_pairs
+from bot.assistant.buttons import Press
 from bot.assistant.texts import escape
 from bot.assistant.values import telegram_key
 from bot.handover.hours import DeskOptions
@@ -22,6 +23,8 @@ COMMANDS = ("handback", "transfer", "close", "queue", "pause", "resume", "conduc
 
 
 class StaffDesk:
+    BUTTONS = ("conduct_accept", "take", "transfer")
+
     def __init__(self, parts: Parts, state: DeskState, notices: Notices, relay: Relay, options: DeskOptions):
         self.texts = parts.texts
         self.state = state
@@ -79,11 +82,11 @@ class StaffDesk:
         return [self.texts.reply(_("Transfer {pseudonym} to an interpreter of which language?").format(
             pseudonym=escape(request.pseudonym)), language, rows)]
 
-    def action(self, interpreter: Interpreter, kind: str, rest: str) -> List[Reply]:
+    def action(self, interpreter: Interpreter, press: Press) -> List[Reply]:
         """'conduct:accept', 'take:<request>', 'transfer:<request>:<language>' from an interpreter."""
         language = self.state.staff_language(interpreter)
         _ = self.texts.gettext(language)
-        if kind == "conduct":
+        if press.kind == "conduct_accept":  # the exact button of the code-of-conduct card, nothing else
             self.store.accept_conduct(interpreter.telegram_id)
             self.state.roster_changed()
             text = _("Thank you. You can now take conversations in: {languages}.").format(
@@ -91,12 +94,12 @@ class StaffDesk:
             return [self.texts.reply(text, language)] + self._queue_list(self.state.roster[interpreter.telegram_id], language)
         if not interpreter.conduct_accepted:
             return self._conduct(language)
-        if kind == "take" and rest.isdigit():
-            return self._take(interpreter, int(rest), language)
-        request_id, _sep, wanted = rest.partition(":")
+        if press.kind == "take":
+            return self._take(interpreter, press.number, language)
         request = self.store.owned_by(interpreter.telegram_id)
-        if kind == "transfer" and request is not None and str(request.id) == request_id and wanted:
-            return self._transfer(interpreter, request, wanted, "")
+        if press.kind == "transfer" and request is not None and request.id == press.number \
+                and press.code in self.state.roster_languages():
+            return self._transfer(interpreter, request, press.code, "")
         return [self._stale(language)]
 
     def message(self, interpreter: Interpreter, text: str = "", media: Optional[Media] = None) -> List[Reply]:
