@@ -100,7 +100,7 @@ def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = Fa
         parser = (NLUWorker if nlu_process else NLUParser)(_model_path(settings))
         holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
         parts = Parts.build(storage.people, holder, catalogs, settings.default_language, Gazetteer.load())
-        front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps, admin_ids=settings.admin_ids)
+        front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps)
                  if desk else Assistant(parts, gaps=storage.gaps))
         yield front, parser, KnowledgeUpdates(storage.knowledge, holder, settings.knowledge_dir, catalogs.languages)
     finally:

@@ -9,18 +9,18 @@ messages are stored until delivered.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from bot.assistant import Assistant, Gaps, Media, Parts, Reply, Sender
 from bot.assistant.buttons import parse_button
 from bot.assistant.texts import command_name
 from bot.assistant.values import telegram_id
-from bot.handover import staff
 from bot.handover.hours import DeskOptions
 from bot.handover.notices import Notices
 from bot.handover.person import PersonFlow
 from bot.handover.relay import Relay
 from bot.handover.roster import Roster
+from bot.handover.staff import COMMANDS as STAFF_COMMANDS
 from bot.handover.staff import StaffDesk
 from bot.handover.state import DeskState
 from knowledge.storage.handovers import Handovers
@@ -30,10 +30,8 @@ from nlu.parser import ParseResult
 class InterpretingDesk:
     """Routes every update: interpreters and people in a handover here, everything else to the assistant."""
 
-    def __init__(self, parts: Parts, store: Handovers, options: DeskOptions = DeskOptions(), *,
-                 gaps: Optional[Gaps] = None, admin_ids: Iterable[int] = ()):
+    def __init__(self, parts: Parts, store: Handovers, options: DeskOptions = DeskOptions(), *, gaps: Optional[Gaps] = None):
         self.options = options
-        self.admin_ids = frozenset(admin_ids)
         self.state = DeskState(store, parts)
         self.notices = Notices(parts, self.state, options)
         self.relay = Relay(parts, self.state)
@@ -56,7 +54,7 @@ class InterpretingDesk:
     def command(self, sender: Sender, name: str, argument: str = "") -> List[Reply]:
         name = command_name(name)
         interpreter = self.state.interpreter(sender)
-        if interpreter is not None and (name in staff.COMMANDS or name in ("start", "help")):
+        if interpreter is not None and (name in STAFF_COMMANDS or name in ("start", "help")):
             return self.staff.command(interpreter, name, argument.strip())
         request = self.state.request(sender.key)
         if request is not None and name == "bot":
