@@ -14,7 +14,6 @@ from typing import List, Optional, Tuple
 from bot.assistant import Assistant, Gaps, Media, Parts, Reply, Sender
 from bot.assistant.buttons import parse_button
 from bot.assistant.texts import command_name
-from bot.assistant.values import telegram_id
 from bot.handover.hours import DeskOptions
 from bot.handover.notices import Notices
 from bot.handover.person import PersonFlow
@@ -46,14 +45,14 @@ class InterpretingDesk:
 
     # -- the FrontDesk shape ------------------------------------------------------------------
     def start(self, sender: Sender) -> List[Reply]:
-        interpreter = self.state.interpreter(sender)
+        interpreter = self.state.interpreter(sender.key)
         if interpreter is not None:
             return self.staff.welcome(interpreter)
         return self.assistant.start(sender)
 
     def command(self, sender: Sender, name: str, argument: str = "") -> List[Reply]:
         name = command_name(name)
-        interpreter = self.state.interpreter(sender)
+        interpreter = self.state.interpreter(sender.key)
         if interpreter is not None and (name in STAFF_COMMANDS or name in ("start", "help")):
             return self.staff.command(interpreter, name, argument.strip())
         request = self.state.request(sender.key)
@@ -64,7 +63,7 @@ class InterpretingDesk:
         return self.assistant.command(sender, name)
 
     def message(self, sender: Sender, text: str, parsed: Optional[ParseResult]) -> List[Reply]:
-        interpreter = self.state.interpreter(sender)
+        interpreter = self.state.interpreter(sender.key)
         if interpreter is not None:
             return self.staff.message(interpreter, text=text or "")
         request = self.state.request(sender.key)
@@ -74,7 +73,7 @@ class InterpretingDesk:
 
     def media(self, sender: Sender, media: Media, caption: str = "") -> List[Reply]:
         """A photo, document, voice note…: relayed during a handover, else the assistant asks for text."""
-        interpreter = self.state.interpreter(sender)
+        interpreter = self.state.interpreter(sender.key)
         if interpreter is not None:
             return self.staff.message(interpreter, text=caption, media=media)
         request = self.state.request(sender.key)
@@ -83,7 +82,7 @@ class InterpretingDesk:
         return self.assistant.unsupported(sender, "media")
 
     def location(self, sender: Sender, latitude: float, longitude: float) -> List[Reply]:
-        if self.state.interpreter(sender) is not None or self.state.has_open(sender.key):
+        if self.state.interpreter(sender.key) is not None or self.state.has_open(sender.key):
             return self.media(sender, Media("location", latitude=latitude, longitude=longitude))
         return self.assistant.location(sender, latitude, longitude)
 
@@ -102,7 +101,7 @@ class InterpretingDesk:
             replies = self.person.action(sender, press)
             return replies if replies is not None else self.assistant.press(sender, None)
         if kind in StaffDesk.BUTTONS:
-            interpreter = self.state.interpreter(sender)
+            interpreter = self.state.interpreter(sender.key)
             if interpreter is not None:
                 return self.staff.action(interpreter, press)
         if kind == "forget_yes":
@@ -114,8 +113,7 @@ class InterpretingDesk:
         request = self.store.request_of(key)
         if request is not None:  # the person: close, tell the interpreter
             return self.person.unreachable(request)
-        ident = telegram_id(key)
-        interpreter = self.state.roster.get(ident) if ident is not None else None
+        interpreter = self.state.interpreter(key)
         if interpreter is not None:  # an interpreter: their request goes back to the queue
             return self.staff.unreachable(interpreter)
         return []

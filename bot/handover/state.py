@@ -50,9 +50,9 @@ class DeskState:
     def has_open(self, key: str) -> bool:
         return key in self._open
 
-    def interpreter(self, sender: Sender) -> Optional[Interpreter]:
-        """The interpreter writing, when `sender` is on the roster."""
-        ident = telegram_id(sender.key)
+    def interpreter(self, key: str) -> Optional[Interpreter]:
+        """The interpreter behind the chat `key`, when they are on the roster."""
+        ident = telegram_id(key)
         return self.roster.get(ident) if ident is not None else None
 
     def request(self, key: str) -> Optional[Request]:
