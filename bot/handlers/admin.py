@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.assistant.texts import command_name
+from bot.assistant.texts import command_name, escape
 from bot.context import GuichetContext
 from bot.handlers.common import command_parts
 from bot.handlers.conversation import command
@@ -24,10 +22,10 @@ async def reload(update: Update, context: GuichetContext) -> None:
         await command(update, context)  # same answer as any unknown command: staff commands stay invisible
         return
     outcome = await data.run(data.knowledge_updates.import_files)
-    lines = [("✅ " if outcome.imported else "❌ ") + html.escape(outcome.summary)]
-    lines += [f"<code>{html.escape(str(p))}</code>" for p in outcome.problems[:MAX_PROBLEMS_SHOWN]]
+    lines = [("✅ " if outcome.imported else "❌ ") + escape(outcome.summary)]
+    lines += [f"<code>{escape(str(p))}</code>" for p in outcome.problems[:MAX_PROBLEMS_SHOWN]]
     if len(outcome.problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(html.escape(f"… and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more: run 'guichet kb validate'"))
+        lines.append(escape(f"… and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more: run 'guichet kb validate'"))
     await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML)
 
 
@@ -52,16 +50,16 @@ async def roster(update: Update, context: GuichetContext) -> None:
 def roster_command(service: Roster, name: str, argument: str) -> str:
     """The reply (HTML) to an admin's roster command: the roster service's own message, escaped."""
     if name == "interpreters":
-        lines = [f"<code>{line.telegram_id}</code> {html.escape(line.description)}" for line in service.lines()]
-        return "\n".join(lines or [html.escape(EMPTY + ".")]) + "\n\n" + html.escape(ROSTER_HELP)
+        lines = [f"<code>{line.telegram_id}</code> {escape(line.description)}" for line in service.lines()]
+        return "\n".join(lines or [escape(EMPTY + ".")]) + "\n\n" + escape(ROSTER_HELP)
     parts = argument.split(maxsplit=2)
     if not parts:
-        return html.escape("Which interpreter? Give their numeric Telegram id.\n" + ROSTER_HELP)
+        return escape("Which interpreter? Give their numeric Telegram id.\n" + ROSTER_HELP)
     try:
         telegram_id = parse_telegram_id(parts[0])
         if name == "interpreter_add":
             if len(parts) < 3:
-                return html.escape("Usage: " + ROSTER_HELP.splitlines()[1])
+                return escape("Usage: " + ROSTER_HELP.splitlines()[1])
             message = service.add(telegram_id, parts[2], parts[1])
         elif name == "interpreter_remove":
             message = service.remove(telegram_id)
@@ -70,5 +68,5 @@ def roster_command(service: Roster, name: str, argument: str) -> str:
         else:
             message = service.resume(telegram_id)
     except RosterError as error:
-        return "❌ " + html.escape(str(error))
-    return "✅ " + html.escape(message)
+        return "❌ " + escape(str(error))
+    return "✅ " + escape(message)
