@@ -1,39 +1,15 @@
-"""Fast stand-ins for tests of the logic: a parser that needs no model, and factories of knowledge values."""
+"""Fast stand-ins for tests of the logic: parse results without the model, and factories of knowledge values."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 from knowledge.schema import KnowledgeBase, Localized, Service, Source, Topic
 from nlu.parser import ParseResult
 
 SOURCE = (Source("https://example.org/source"),)
 REVIEWED = date(2026, 1, 1)
-
-
-class FakeParser:
-    """Reads the intent from keywords (first match wins) and the language from a `lang:` prefix or the default.
-
-    FakeParser({"lawyer": "ask_legal_aid"}).parse("fr: I need a lawyer") -> ask_legal_aid, fr, confidence 0.95.
-    """
-
-    def __init__(self, keywords: Optional[Dict[str, str]] = None, language: str = "en"):
-        self.keywords = dict(keywords or {})
-        self.language = language
-        self.parsed = []  # every text parsed, in order: a test can check that nothing is parsed twice
-
-    def parse(self, text: str) -> ParseResult:
-        self.parsed.append(text)
-        language, body = self.language, text
-        head, sep, rest = text.partition(":")
-        if sep and len(head) == 2 and head.isalpha():
-            language, body = head, rest.strip()
-        intent = next((i for word, i in self.keywords.items() if word in body.lower()), "nlu_fallback")
-        return ParseResult(text, intent, 0.95 if intent != "nlu_fallback" else 0.2, language, 0.99)
-
-    async def parse_async(self, text: str) -> ParseResult:
-        return self.parse(text)
 
 
 def topic(intent: str = "ask_housing", *, emoji: str = "🏠", title: str = "Housing", summary: str = "S",
