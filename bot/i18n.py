@@ -43,10 +43,6 @@ SPOKEN_NAMES: Dict[str, Tuple[str, ...]] = {
     "es": ("spanish", "espagnol", "español", "espanol", "іспанськ", "испанск", "اسباني"),
 }
 
-# Any ISO 639 code CLDR names (Amharic, Lingala…: interpreters speak more languages than the interface).
-KNOWN_LANGUAGE_CODES = frozenset(LANGUAGE_CODES) | frozenset(
-    code for code in Locale("en").languages if code.isascii() and code.isalpha() and 2 <= len(code) <= 3)
-
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 
 
@@ -96,6 +92,14 @@ def rtl_lines(text: str, language: str) -> str:
     if not is_rtl(language):
         return text
     return "\n".join(RLM + line if line else line for line in text.split("\n"))
+
+
+@lru_cache(maxsize=None)  # loaded on first use, not at import: most commands never need it
+def known_language_codes() -> frozenset:
+    """The interface languages and any ISO 639 code CLDR names (Amharic, Lingala…: interpreters speak more languages
+    than the interface); language names such as 'arabic' are not codes."""
+    return frozenset(LANGUAGE_CODES) | frozenset(
+        code for code in Locale("en").languages if code.isascii() and code.isalpha() and 2 <= len(code) <= 3)
 
 
 @lru_cache(maxsize=4096)  # CLDR lookups cost more than the rest of an answer; the answers never change

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.i18n import KNOWN_LANGUAGE_CODES
+from bot.i18n import known_language_codes
 
 MAX_ROW_ID = 2 ** 31 - 1  # request ids are INTEGER columns: a larger number cannot name one
 MAX_OFFSET = 999
@@ -52,7 +52,7 @@ def parse_button(data: Optional[str]) -> Optional[Press]:
         match = pattern.fullmatch(data)
         if match:
             values = match.groupdict()
-            if values.get("code") and values["code"] not in KNOWN_LANGUAGE_CODES:
+            if values.get("code") and values["code"] not in known_language_codes():
                 return None
             number = int(values["number"]) if values.get("number") else None
             if number is not None and number > (MAX_OFFSET if kind == "more" else MAX_ROW_ID):

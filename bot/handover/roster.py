@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 
-from bot.i18n import KNOWN_LANGUAGE_CODES
+from bot.i18n import known_language_codes
 from knowledge.storage import NotOnRoster
 from knowledge.storage.handovers import Handovers, Interpreter
 
@@ -26,7 +26,7 @@ class RosterLine:
 def parse_languages(raw: str) -> Tuple[str, ...]:
     """'ar, FR' -> ('ar', 'fr'); RosterError naming every code that is not a language code we know."""
     codes = tuple(dict.fromkeys(code.strip().lower() for code in raw.split(",") if code.strip()))
-    bad = [code for code in codes if code not in KNOWN_LANGUAGE_CODES]  # names ('arabic') and unknown codes
+    bad = [code for code in codes if code not in known_language_codes()]  # names ('arabic') and unknown codes
     if bad:
         raise RosterError(f"not a language code: {', '.join(bad)} (use ISO codes such as ar, fa, ps, ti)")
     if not codes:
