@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List
 
-from knowledge.loader import EMAIL, PHONE, SERVICE_FIELDS, SLUG, TOPIC_FIELDS, URL
-from knowledge.schema import AREAS, FACT_FIELDS, LANGUAGE_CODES, TOPIC_INTENTS
+from knowledge.loader import ANSWER_FIELDS, EMAIL, PHONE, SERVICE_FIELDS, SLUG, TOPIC_FIELDS, URL
+from knowledge.schema import (
+    ANSWER_FACT_FIELDS, ANSWER_MAX_CHARS, AREAS, FACT_FIELDS, LANGUAGE_CODES, SHORT_MAX_CHARS, TOPIC_INTENTS,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -28,10 +30,10 @@ TEXTS = {"type": "array", "items": TEXT, "minItems": 1}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "YYYY-MM-DD"}
 
 
-def _sources(with_covers: bool) -> Dict[str, Any]:
+def _sources(with_covers: bool, fact_fields=FACT_FIELDS) -> Dict[str, Any]:
     source: Dict[str, Any] = {"url": {"type": "string", "pattern": URL.pattern}, "note": {"type": "string"}}
     if with_covers:
-        source["covers"] = {"type": "array", "items": {"enum": list(FACT_FIELDS)},
+        source["covers"] = {"type": "array", "items": {"enum": list(fact_fields)},
                             "description": "the fields this page states"}
     return {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["url"], "properties": source,
                                                       "additionalProperties": False}}
@@ -72,6 +74,25 @@ def service_schema() -> Dict[str, Any]:
     return _document("Guichet service", properties, SERVICE_FIELDS)
 
 
+def answer_schema() -> Dict[str, Any]:
+    properties = {
+        "id": {"type": "string", "pattern": SLUG.pattern, "description": "the catalogue id = the file name without .yml"},
+        "intent": {"enum": [i for i in TOPIC_INTENTS if i.startswith("ask_")]},
+        "legal": {"type": "boolean", "description": "adds 'general information, not legal advice'"},
+        "partial": {"type": "boolean", "description": "few sourced facts: listed by 'guichet kb report'"},
+        "short": _localized({"type": "string", "minLength": 1, "maxLength": SHORT_MAX_CHARS}),
+        "title": _localized(TEXT),
+        "answer": _localized({"type": "string", "minLength": 1, "maxLength": ANSWER_MAX_CHARS}),
+        "steps": _localized(TEXTS), "bring": _localized(TEXTS),
+        "deadlines": _localized(TEXT), "costs": _localized(TEXT),
+        "services": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": SLUG.pattern},
+                     "description": "service ids, most relevant first"},
+        "sources": _sources(with_covers=True, fact_fields=ANSWER_FACT_FIELDS), "last_reviewed": DATE,
+        "note": {"type": "string", "description": "for administrators only, never shown"},
+    }
+    return _document("Guichet answer", properties, ANSWER_FIELDS)
+
+
 def _document(title: str, properties: Dict[str, Any], fields: Dict[str, str]) -> Dict[str, Any]:
     assert set(properties) == set(fields), set(properties) ^ set(fields)  # the validator's fields, no more, no less
     return {
@@ -84,7 +105,7 @@ def _document(title: str, properties: Dict[str, Any], fields: Dict[str, str]) ->
 def write(directory: Path = SCHEMA_DIR) -> List[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, schema in (("topic", topic_schema()), ("service", service_schema())):
+    for name, schema in (("topic", topic_schema()), ("service", service_schema()), ("answer", answer_schema())):
         path = directory / f"{name}.schema.json"
         path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)

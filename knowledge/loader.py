@@ -13,11 +13,16 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from knowledge.catalogue import CATALOGUE, CATALOGUE_INTENTS, CATALOGUE_ORDER
 from knowledge.schema import (
+    ANSWER_FACT_FIELDS,
+    ANSWER_MAX_CHARS,
     AREAS,
     FACT_FIELDS,
     LANGUAGE_CODES,
     TOPIC_INTENTS,
+    SHORT_MAX_CHARS,
+    Answer,
     KnowledgeBase,
     Localized,
     Service,
@@ -41,6 +46,13 @@ SERVICE_FIELDS = {
     **{name: "optional" for name in FACT_FIELDS if name != "description"},
     "note": "optional",
 }
+ANSWER_FIELDS = {
+    "id": "required", "intent": "required", "short": "required", "title": "required", "answer": "required",
+    "steps": "required", "services": "required", "sources": "required", "last_reviewed": "required",
+    "legal": "optional", "partial": "optional", "bring": "optional", "deadlines": "optional", "costs": "optional",
+    "note": "optional",
+}
+KINDS = ("topics", "services", "answers")
 
 
 @dataclass(frozen=True)
@@ -167,7 +179,8 @@ def _date(f: _File, node: CommentedMap, key: str) -> Optional[date]:
     return value
 
 
-def _sources(f: _File, node: CommentedMap, *, with_covers: bool) -> Tuple[Source, ...]:
+def _sources(f: _File, node: CommentedMap, *, with_covers: bool,
+             fact_fields: Sequence[str] = FACT_FIELDS) -> Tuple[Source, ...]:
     value = node.get("sources")
     line = f.key_line(node, "sources")
     if not isinstance(value, list) or not value:
@@ -191,8 +204,8 @@ def _sources(f: _File, node: CommentedMap, *, with_covers: bool) -> Tuple[Source
             covers = []
         if with_covers:
             for name in covers:
-                if name not in FACT_FIELDS:
-                    f.error(f.key_line(item, "covers"), f"'covers' names unknown field '{name}' (allowed: {', '.join(FACT_FIELDS)})")
+                if name not in fact_fields:
+                    f.error(f.key_line(item, "covers"), f"'covers' names unknown field '{name}' (allowed: {', '.join(fact_fields)})")
         sources.append(Source(url, tuple(covers), str(item.get("note") or "").strip()))
     return tuple(sources)
 
@@ -310,6 +323,60 @@ def _parse_service(f: _File, node: CommentedMap, expected: Sequence[str]) -> Opt
     )
 
 
+def _flag(f: _File, node: CommentedMap, key: str) -> bool:
+    value = node.get(key, False)
+    if not isinstance(value, bool):
+        f.error(f.key_line(node, key), f"'{key}' must be true or false")
+        return False
+    return value
+
+
+def _max_chars(f: _File, node: CommentedMap, key: str, texts: Localized, limit: int, why: str) -> None:
+    for code, text in texts.texts.items():
+        if len(text) > limit:
+            f.error(f.key_line(node.get(key), code), f"'{key}.{code}' has {len(text)} characters: at most {limit} ({why})")
+
+
+def _parse_answer(f: _File, node: CommentedMap, expected: Sequence[str]) -> Optional[Answer]:
+    _check_fields(f, node, ANSWER_FIELDS)
+    before = len(f.problems)
+    answer_id = _slug(f, node)
+    intent = _text(f, node, "intent", required=True)
+    if intent and (not intent.startswith("ask_") or intent not in TOPIC_INTENTS):
+        f.error(f.key_line(node, "intent"), f"intent '{intent}' cannot have answers (use one of "
+                                            f"{', '.join(i for i in TOPIC_INTENTS if i.startswith('ask_'))})")
+    elif answer_id in CATALOGUE_INTENTS and CATALOGUE_INTENTS[answer_id] != intent:
+        f.error(f.key_line(node, "intent"), f"answer '{answer_id}' belongs to intent '{CATALOGUE_INTENTS[answer_id]}' "
+                                            f"in the catalogue, not '{intent}'")
+    services = node.get("services")
+    if not isinstance(services, list) or not services or not all(isinstance(s, str) and SLUG.match(s) for s in services):
+        f.error(f.key_line(node, "services"), "'services' must list at least one service id, e.g. [cpas-liege]")
+        services = []
+    sources = _sources(f, node, with_covers=True, fact_fields=ANSWER_FACT_FIELDS)
+    covered = {fact for source in sources for fact in source.covers}
+    for fact in ANSWER_FACT_FIELDS:
+        if node.get(fact) not in (None, "", [], {}) and fact not in covered:
+            f.error(f.key_line(node, fact), f"'{fact}' states facts with no source: add '{fact}' to the 'covers' of "
+                                            f"the source that states them")
+    values = dict(
+        short=_localized(f, node, "short", expected, required=True),
+        title=_localized(f, node, "title", expected, required=True),
+        answer=_localized(f, node, "answer", expected, required=True),
+        steps=_localized(f, node, "steps", expected, lists=True, required=True),
+        bring=_localized(f, node, "bring", expected, lists=True),
+        deadlines=_localized(f, node, "deadlines", expected),
+        costs=_localized(f, node, "costs", expected),
+        last_reviewed=_date(f, node, "last_reviewed"),
+    )
+    _max_chars(f, node, "short", values["short"], SHORT_MAX_CHARS, "it is a button label")
+    _max_chars(f, node, "answer", values["answer"], ANSWER_MAX_CHARS, "put the rest in steps")
+    legal, partial = _flag(f, node, "legal"), _flag(f, node, "partial")
+    if any(p.severity == "error" for p in f.problems[before:]):
+        return None
+    return Answer(id=answer_id, intent=intent, services=tuple(services), sources=sources, legal=legal,
+                  partial=partial, note=_text(f, node, "note"), **values)
+
+
 def _read_yaml(f: _File) -> Optional[CommentedMap]:
     try:
         node = YAML(typ="rt").load(f.path.read_text(encoding="utf-8"))
@@ -357,17 +424,20 @@ def load_directory(directory: Path, expected_languages: Iterable[str] = ("en", "
         return LoadResult(None, (Problem(shown(directory), 1, f"knowledge directory {directory} does not exist"),))
     topics: List[Topic] = []
     services: List[Service] = []
+    answers: List[Answer] = []
+    answer_nodes: Dict[str, Tuple[_File, CommentedMap]] = {}
     seen: Dict[str, str] = {}
+    parsers = {"topics": _parse_topic, "services": _parse_service, "answers": _parse_answer}
     for path in knowledge_files(directory):
         f = _File(path, shown(path), problems, max_age_days)
         kind = path.parent.name
-        if kind not in ("topics", "services"):
-            f.error(1, "knowledge files go in a 'topics/' or 'services/' folder")
+        if kind not in KINDS:
+            f.error(1, "knowledge files go in a 'topics/', 'services/' or 'answers/' folder")
             continue
         node = _read_yaml(f)
         if node is None:
             continue
-        entry = _parse_topic(f, node, expected) if kind == "topics" else _parse_service(f, node, expected)
+        entry = parsers[kind](f, node, expected)
         key = f"{kind}:{node.get('id')}"
         if node.get("id") and key in seen:
             f.error(f.key_line(node, "id"), f"duplicate id '{node.get('id')}' (also in {seen[key]})")
@@ -381,6 +451,9 @@ def load_directory(directory: Path, expected_languages: Iterable[str] = ("en", "
             topics.append(entry)
         elif isinstance(entry, Service):
             services.append(entry)
+        elif isinstance(entry, Answer):
+            answers.append(entry)
+            answer_nodes[entry.id] = (f, node)
     topic_dir = shown(directory / "topics")
     covered = {t.intent for t in topics}
     failed_topics = {p.path for p in problems if "/topics/" in f"/{p.path}" and p.severity == "error"}
@@ -393,6 +466,60 @@ def load_directory(directory: Path, expected_languages: Iterable[str] = ("en", "
             if intent not in covered and not failed_topics:
                 problems.append(Problem(shown(directory / "services" / f"{service.id}.yml"), 1,
                                         f"topic '{intent}' has no topic file", "warning"))
+    problems.extend(_answer_links(directory, shown, answers, answer_nodes, services, covered))
+    answers.sort(key=lambda a: (CATALOGUE_ORDER.get(a.id, len(CATALOGUE_ORDER)), a.id))
     ok = not any(p.severity == "error" for p in problems)
-    knowledge = KnowledgeBase(tuple(topics), tuple(services), digest_of(directory)) if ok else None
+    knowledge = KnowledgeBase(tuple(topics), tuple(services), digest_of(directory), tuple(answers)) if ok else None
     return LoadResult(knowledge, tuple(problems))
+
+
+def _answer_links(directory: Path, shown, answers: Sequence[Answer], nodes: Dict[str, Tuple[_File, CommentedMap]],
+                  services: Sequence[Service], topic_intents: Iterable[str]) -> List[Problem]:
+    """Checks across files: an answer's services exist, its intent has a topic, every catalogue id has a file."""
+    problems: List[Problem] = []
+    service_ids = {s.id for s in services}
+    topic_intents = set(topic_intents)
+    for answer in answers:
+        f, node = nodes[answer.id]
+        for index, service_id in enumerate(answer.services):
+            if service_id not in service_ids:
+                problems.append(Problem(f.shown, f.item_line(node.get("services"), index, f.key_line(node, "services")),
+                                        f"service '{service_id}' does not exist (no services/{service_id}.yml)"))
+        if topic_intents and answer.intent not in topic_intents:
+            problems.append(Problem(f.shown, f.key_line(node, "intent"), f"intent '{answer.intent}' has no topic file",
+                                    "warning"))
+    answer_dir = Path(directory) / "answers"
+    if answer_dir.is_dir():
+        present = {p.stem for p in answer_dir.glob("*.y*ml")}
+        for intent, answer_id in CATALOGUE:
+            if answer_id not in present:
+                problems.append(Problem(shown(answer_dir / f"{answer_id}.yml"), 1,
+                                        f"catalogue answer '{answer_id}' ({intent}) has no file: add answers/{answer_id}.yml"))
+    return problems
+
+
+def nlu_label_problems(knowledge: KnowledgeBase, labels: Dict[str, Dict[str, Tuple[str, int, int]]],
+                       languages: Sequence[str], nlu_dir: str, *, minimum: int = 10) -> List[Problem]:
+    """Answers and NLU data agree: every answer has training examples in every language, every answer label of the
+    NLU data has an answer file. `labels`: "<intent>/<id>" -> language -> (file, line, number of examples)."""
+    problems: List[Problem] = []
+    for answer in knowledge.answers:
+        label = f"{answer.intent}/{answer.id}"
+        found = labels.get(label, {})
+        for code in languages:
+            if code not in found:
+                problems.append(Problem(f"{nlu_dir}/answers/{code}.yml", 1,
+                                        f"answer '{answer.id}' has no training examples in '{code}': add a block "
+                                        f"'- intent: {label}'"))
+            elif found[code][2] < minimum:
+                path, line, count = found[code]
+                problems.append(Problem(path, line, f"'{label}' has {count} examples in '{code}': write at least {minimum}",
+                                        "warning"))
+    known = {f"{a.intent}/{a.id}" for a in knowledge.answers}
+    for label, by_language in sorted(labels.items()):
+        if label not in known:
+            path, line, _ = next(iter(by_language.values()))
+            answer_id = label.partition("/")[2]
+            problems.append(Problem(path, line, f"NLU label '{label}' has no answer file: add answers/{answer_id}.yml "
+                                                f"with 'intent: {label.partition('/')[0]}', or remove the examples"))
+    return problems

@@ -8,13 +8,14 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Iterable, List, Sequence, Tuple
 
-from knowledge.schema import TOPIC_INTENTS, KnowledgeBase, Localized, Service, Topic
+from knowledge.schema import TOPIC_INTENTS, Answer, KnowledgeBase, Localized, Service, Topic
 
 SECTIONS = (
     ("stale", "Not reviewed for too long"),
     ("translation", "Missing translations"),
     ("contact", "Services with no contact details"),
     ("coverage", "Topics with fewer than 2 services"),
+    ("partial", "Answers with few sourced facts (they point to a service and offer a person)"),
 )
 
 
@@ -25,7 +26,7 @@ class Finding:
     detail: str
 
 
-def _text_fields(entry: Topic | Service) -> List[Tuple[str, Localized]]:
+def _text_fields(entry: Topic | Service | Answer) -> List[Tuple[str, Localized]]:
     return [(f.name, getattr(entry, f.name)) for f in fields(entry) if isinstance(getattr(entry, f.name), Localized)]
 
 
@@ -33,8 +34,9 @@ def findings(kb: KnowledgeBase, languages: Sequence[str], *, max_age_days: int =
              today: date | None = None) -> List[Finding]:
     """Every finding, grouped by section in SECTIONS order."""
     today = today or date.today()
-    entries: List[Tuple[str, Topic | Service]] = [(f"topics/{t.id}", t) for t in kb.topics]
+    entries: List[Tuple[str, Topic | Service | Answer]] = [(f"topics/{t.id}", t) for t in kb.topics]
     entries += [(f"services/{s.id}", s) for s in kb.services]
+    entries += [(f"answers/{a.id}", a) for a in kb.answers]
     result: List[Finding] = []
     for name, entry in sorted(entries, key=lambda e: e[1].last_reviewed):
         age = (today - entry.last_reviewed).days
@@ -53,6 +55,10 @@ def findings(kb: KnowledgeBase, languages: Sequence[str], *, max_age_days: int =
         if count < 2:
             topic = kb.topic_for(intent)
             result.append(Finding("coverage", f"topics/{topic.id}" if topic else intent, f"{intent}: {count} service(s)"))
+    for answer in kb.answers:
+        if answer.partial:
+            result.append(Finding("partial", f"answers/{answer.id}",
+                                  f"{answer.intent}: {answer.note or 'few sourced facts'}"))
     return result
 
 

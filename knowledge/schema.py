@@ -79,6 +79,36 @@ class Topic:
         return self.title.languages() & self.summary.languages() & self.steps.languages()
 
 
+# Answer fields that state a fact and therefore need a source that covers them.
+ANSWER_FACT_FIELDS: Tuple[str, ...] = ("answer", "steps", "bring", "deadlines", "costs")
+ANSWER_MAX_CHARS = 600  # the short answer, per language
+SHORT_MAX_CHARS = 40  # the button label, per language
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one specific question of the catalogue (knowledge/catalogue.py), under one intent."""
+
+    id: str
+    intent: str
+    short: Localized  # the button label
+    title: Localized  # the question
+    answer: Localized  # what applies and what to do first
+    steps: Localized
+    services: Tuple[str, ...]  # service ids, most relevant first
+    sources: Tuple[Source, ...]
+    last_reviewed: date
+    legal: bool = False
+    partial: bool = False  # few sourced facts: says what is known, names the service that knows
+    bring: Localized = Localized()
+    deadlines: Localized = Localized()
+    costs: Localized = Localized()
+    note: str = ""
+
+    def languages(self) -> frozenset[str]:
+        return self.short.languages() & self.title.languages() & self.answer.languages() & self.steps.languages()
+
+
 @dataclass(frozen=True)
 class Service:
     """A real place or line a person can turn to."""
@@ -108,10 +138,11 @@ class Service:
         return self.area == "national" or not self.address
 
 
-_LOCALIZED_FIELDS = {"title", "summary", "steps", "bring", "description", "hours", "cost", "eligibility"}
+_LOCALIZED_FIELDS = {"title", "summary", "steps", "bring", "description", "hours", "cost", "eligibility",
+                     "short", "answer", "deadlines", "costs"}
 
 
-def to_plain(entry: Topic | Service) -> Dict[str, Any]:
+def to_plain(entry: Topic | Service | Answer) -> Dict[str, Any]:
     """A JSON-compatible dict of an entry (for storage)."""
     plain: Dict[str, Any] = {}
     for item in dataclasses.fields(entry):
@@ -156,6 +187,10 @@ def service_from_plain(plain: Mapping[str, Any]) -> Service:
     return _from_plain(Service, plain)
 
 
+def answer_from_plain(plain: Mapping[str, Any]) -> Answer:
+    return _from_plain(Answer, plain)
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     """An immutable snapshot of all topics and services, queried by the assistant."""
@@ -163,6 +198,7 @@ class KnowledgeBase:
     topics: Tuple[Topic, ...] = ()
     services: Tuple[Service, ...] = ()
     digest: str = ""
+    answers: Tuple[Answer, ...] = ()  # in catalogue order, then added answers by id
 
     def topic_for(self, intent: str) -> Optional[Topic]:
         return next((t for t in self.topics if t.intent == intent), None)
@@ -193,6 +229,17 @@ class KnowledgeBase:
 
     def service(self, service_id: str) -> Optional[Service]:
         return next((s for s in self.services if s.id == service_id), None)
+
+    def answer(self, answer_id: str) -> Optional[Answer]:
+        return next((a for a in self.answers if a.id == answer_id), None)
+
+    def answers_for(self, intent: str) -> Tuple[Answer, ...]:
+        """The answers of one intent, in catalogue order (the topic's questions)."""
+        return tuple(a for a in self.answers if a.intent == intent)
+
+    def answer_services(self, answer: Answer) -> Tuple[Service, ...]:
+        """The services of an answer, in the answer's order (ids without a service are skipped)."""
+        return tuple(s for s in (self.service(i) for i in answer.services) if s is not None)
 
     def intents(self) -> Iterable[str]:
         return (t.intent for t in self.topics)

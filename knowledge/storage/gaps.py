@@ -1,6 +1,7 @@
 """Counts of what the bot could not answer, per day, language, kind and topic: numbers only, never text.
 
-kind: 'not_understood' (nlu_fallback), 'out_of_scope', 'human_after_answer' (topic = the answer's intent).
+kind: 'not_understood' (nlu_fallback), 'out_of_scope', 'no_answer' (topic understood, no specific answer fits
+the question; topic = the intent), 'human_after_answer' (topic = the answer's intent), 'stale_button'.
 """
 
 from __future__ import annotations

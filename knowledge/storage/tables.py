@@ -26,6 +26,14 @@ kb_services = Table(
     Column("payload", JSON, nullable=False),
     Column("last_reviewed", Date, nullable=False),
 )
+kb_answers = Table(
+    "kb_answers", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("intent", String(60), nullable=False),
+    Column("position", Integer, nullable=False),  # catalogue order
+    Column("payload", JSON, nullable=False),
+    Column("last_reviewed", Date, nullable=False),
+)
 kb_meta = Table(
     "kb_meta", metadata,
     Column("key", String(60), primary_key=True),

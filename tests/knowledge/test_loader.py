@@ -111,7 +111,7 @@ def test_files_outside_topics_and_services_are_refused(kb_dir):
     (kb_dir / "services" / "copy" / "cpas-liege.yml").write_text(content, encoding="utf-8")
     result = load_directory(kb_dir, shown_root=kb_dir)
     assert [str(p) for p in result.errors] == [
-        "services/copy/cpas-liege.yml:1: error: knowledge files go in a 'topics/' or 'services/' folder"]
+        "services/copy/cpas-liege.yml:1: error: knowledge files go in a 'topics/', 'services/' or 'answers/' folder"]
 
 
 def test_two_topics_for_one_intent(kb_dir):

@@ -48,3 +48,18 @@ def test_markdown_and_csv_for_the_meeting():
     rows = list(csv.DictReader(io.StringIO(report.as_csv(items))))
     assert len(rows) == len(items) and {r["section"] for r in rows} == {"stale", "translation", "contact", "coverage"}
     assert f"{3 * len(TOPIC_INTENTS) + 3} texts missing" in next(r["detail"] for r in rows if r["entry"] == "nl")
+
+
+def test_answers_with_few_sourced_facts_are_listed_and_their_translations_counted():
+    from tests import fakes
+
+    base = kb()
+    answers = (fakes.answer("food-aid", "ask_social_aid", ["alpha"], languages=("en", "fr"), partial=True,
+                            note="no addresses of food banks found"),
+               fakes.answer("eviction", "ask_housing", ["beta"], languages=("en",)))
+    knowledge = KnowledgeBase(base.topics, base.services, "", answers)
+    found = report.findings(knowledge, ("en", "fr"), max_age_days=100_000, today=TODAY)
+    assert [(f.entry, f.detail) for f in found if f.section == "partial"] == [
+        ("answers/food-aid", "ask_social_aid: no addresses of food banks found")]
+    translation = [f.detail for f in found if f.section == "translation"]
+    assert translation == ["4 texts missing, e.g. answers/eviction: short; answers/eviction: title; answers/eviction: answer"]
