@@ -149,7 +149,8 @@ def cmd_train(args, settings: Settings) -> int:
 
 
 def cmd_nlu_parse(args, settings: Settings) -> int:
-    """Read one message per line on stdin, write one JSON object per line (text, intent, confidence, language, entities).
+    """Read one message per line on stdin, write one JSON object per line (text, intent, confidence, language,
+    entities, intent_ranking, answer, answer_confidence).
 
     Example: printf 'hello\\nمرحبا\\n' | guichet nlu parse
     """
@@ -166,9 +167,11 @@ def cmd_nlu_parse(args, settings: Settings) -> int:
 
 
 def cmd_nlu_test(args, settings: Settings) -> int:
-    """Evaluate the NLU model on the held-out test set: accuracy and macro-F1 per language and per intent.
+    """Evaluate the NLU model on the held-out test set: accuracy and macro-F1 per language and per intent, and
+    answer accuracy per language with the answer confusions (test files in <tests>/answers/).
 
-    Writes intent_report.json, intent_errors.json and language_report.json to --out.
+    Writes intent_report.json, intent_errors.json, language_report.json and answer_confusions.json to --out.
+    The final answer set, kept unseen until a configuration is chosen: guichet nlu test --tests nlu/tests/final
     With --config, trains that pipeline on nlu/data first (cached in models/compare/) to compare pipelines.
     Example: guichet nlu test --out reports/nlu
     Example: guichet nlu test --config nlu/configs/diet.yml --out reports/nlu-diet
@@ -178,7 +181,7 @@ def cmd_nlu_test(args, settings: Settings) -> int:
     from nlu.parser import NLUParser
     from nlu.training import evaluate, read_examples, train
 
-    test_files = sorted(Path(args.tests).glob("*.yml"))
+    test_files = sorted(Path(args.tests).glob("*.yml")) + sorted((Path(args.tests) / "answers").glob("*.yml"))
     if not test_files:
         raise CLIError(f"no test files in {args.tests}")
     if args.config:
@@ -206,16 +209,31 @@ def cmd_kb_validate(args, settings: Settings) -> int:
     Exit 0 when valid, 1 when there are errors (or warnings with --strict). Entries not reviewed for
     --max-age days get a warning. Example: guichet kb validate --strict --max-age 180 knowledge/data
     """
-    from knowledge.loader import load_directory
+    from knowledge.loader import LoadResult, load_directory, nlu_label_problems
+    from nlu.training import answer_labels
 
-    result = load_directory(Path(args.directory or settings.knowledge_dir), _ui_languages(), max_age_days=args.max_age)
+    directory = Path(args.directory or settings.knowledge_dir)
+    result = load_directory(directory, _ui_languages(), max_age_days=args.max_age)
+    nlu_dir = Path(args.nlu_data)
+    if result.knowledge is not None and (directory / "answers").is_dir() and nlu_dir.is_dir():
+        # answers and NLU labels agree: every answer is trained in every language, every label has an answer
+        extra = nlu_label_problems(result.knowledge, answer_labels(nlu_dir), _ui_languages(), _shown(nlu_dir))
+        result = LoadResult(result.knowledge, result.problems + tuple(extra))
     for problem in result.problems:
         print(problem)
     failing = result.errors or (args.strict and result.warnings)
     if not failing:
         kb = result.knowledge
-        print(f"valid: {len(kb.topics)} topics, {len(kb.services)} services, {len(result.warnings)} warnings", file=sys.stderr)
+        print(f"valid: {len(kb.topics)} topics, {len(kb.services)} services, {len(kb.answers)} answers, "
+              f"{len(result.warnings)} warnings", file=sys.stderr)
     return 1 if failing else 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_kb_import(args, settings: Settings) -> int:
@@ -255,7 +273,8 @@ def cmd_kb_report(args, settings: Settings) -> int:
 
 def cmd_kb_gaps(args, settings: Settings) -> int:
     """What to write next: how often, per day and language, the bot did not understand, was asked something out
-    of scope, or was asked for a person right after an answer (per topic). Counts only: no message text is kept.
+    of scope, understood the topic but had no specific answer for the question (per topic), or was asked for a
+    person right after an answer (per topic). Counts only: no message text is kept.
 
     Example: guichet kb gaps --days 30
     """
@@ -278,7 +297,8 @@ def cmd_kb_gaps(args, settings: Settings) -> int:
     print("\nwrite next (most frequent first):")
     for (kind, what), count in sorted(totals.items(), key=lambda item: -item[1])[:10]:
         hint = {"human_after_answer": f"the '{what}' answer did not settle it", "not_understood": f"questions in '{what}' not understood",
-                "out_of_scope": f"'{what}' questions outside the topics"}.get(kind, kind)
+                "out_of_scope": f"'{what}' questions outside the topics",
+                "no_answer": f"'{what}' questions that no specific answer fits"}.get(kind, kind)
         print(f"  {count:>5}  {hint}")
     return 0
 
@@ -376,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = add(kb, "validate", cmd_kb_validate)
     validate.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
+    validate.add_argument("--nlu-data", default=str(NLU_DATA), help="NLU data folder whose answer labels are checked against the answers (default: nlu/data)")
     validate.add_argument("--max-age", type=int, default=365, metavar="DAYS",
                           help="warn about entries whose last_reviewed is older than DAYS (default 365)")
     kb_import = add(kb, "import", cmd_kb_import)

@@ -18,6 +18,13 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 logger = logging.getLogger(__name__)
 
 MAX_PARSE_CHARS = 2000
+# An answer at least this sure (relative to the other answers of its intent) is given directly; below it the
+# person chooses among the closest questions (README, "Answers": chosen on the answer dev set).
+ANSWER_CONFIDENT = 0.7
+# Answers below this share are not offered as "closest" questions.
+ANSWER_CANDIDATE = 0.1
+# How much the intent classifier's confidence weighs in the choice of an answer (an exponent; 0: not at all).
+INTENT_WEIGHT = 0.5
 
 
 class ModelNotFound(FileNotFoundError):
@@ -35,6 +42,20 @@ class ParseResult:
     language_confidence: float = 0.0
     entities: Tuple[Dict[str, Any], ...] = ()
     ranking: Tuple[Tuple[str, float], ...] = field(default=(), compare=False)
+    # The specific answer of the catalogue (an id such as "family-reunification"); None when `intent` has no
+    # answers. Usually one of `intent`'s, but the selector can overrule a hesitant intent classifier (see
+    # `answer_ranking`). Its confidence is its share among all answers.
+    answer: Optional[str] = None
+    answer_confidence: float = 0.0
+    answer_ranking: Tuple[Tuple[str, float], ...] = field(default=(), compare=False)
+
+    @property
+    def answer_confident(self) -> bool:
+        return self.answer is not None and self.answer_confidence >= ANSWER_CONFIDENT
+
+    def answer_candidates(self, limit: int = 4) -> Tuple[str, ...]:
+        """The closest answers, best first, for "which one is closest?" (at most `limit`)."""
+        return tuple(answer for answer, score in self.answer_ranking[:limit] if score >= ANSWER_CANDIDATE)
 
     def as_json(self) -> Dict[str, Any]:
         """The `guichet nlu parse` JSON-lines contract."""
@@ -46,6 +67,8 @@ class ParseResult:
             "language_confidence": round(self.language_confidence, 4),
             "entities": list(self.entities),
             "intent_ranking": [{"name": n, "confidence": round(c, 4)} for n, c in self.ranking],
+            "answer": self.answer,
+            "answer_confidence": round(self.answer_confidence, 4),
         }
 
 
@@ -164,13 +187,46 @@ class NLUParser(BatchingParser):
     @staticmethod
     def _result(text: str, data: Dict[str, Any]) -> ParseResult:
         intent = data.get("intent") or {}
+        name = intent.get("name") or "nlu_fallback"
         ranking = tuple((r["name"], float(r["confidence"])) for r in data.get("intent_ranking") or ())
+        answers = answer_ranking(name, data.get("response_selector"), ranking)
         return ParseResult(
             text=text,
-            intent=intent.get("name") or "nlu_fallback",
+            intent=name,
             confidence=float(intent.get("confidence") or 0.0),
             language=data.get("language"),
             language_confidence=float(data.get("language_confidence") or 0.0),
             entities=tuple(data.get("entities") or ()),
             ranking=ranking,
+            answer=answers[0][0] if answers else None,
+            answer_confidence=answers[0][1] if answers else 0.0,
+            answer_ranking=answers,
         )
+
+
+def answer_ranking(intent: str, selector: Optional[Dict[str, Any]],
+                   intents: Sequence[Tuple[str, float]] = ()) -> Tuple[Tuple[str, float], ...]:
+    """The answers, best first, with confidences that sum to 1; () when `intent` has no answers.
+
+    `selector` is the `response_selector` output of Rasa's ResponseSelector or of
+    nlu.components.answer_selector (same shape): a ranking of labels "<intent>/<answer id>" over every intent.
+    Each answer's score is the selector's confidence times the square root of its intent's confidence (from
+    `intents`, the intent ranking): the selector alone, or the intent classifier alone, each make more mistakes
+    than the two together (README, "Answers"). A message whose intent has no answers (greetings, fallback,
+    emergency) gets none.
+    """
+    ranking = ((selector or {}).get("default") or {}).get("ranking") or ()
+    prefix = f"{intent}/"
+    if not any(str(item.get("intent_response_key") or "").startswith(prefix) for item in ranking):
+        return ()
+    weights = dict(intents) or {intent: 1.0}
+    scores = []
+    for item in ranking:
+        label, _, answer = str(item.get("intent_response_key") or "").partition("/")
+        weight = max(weights.get(label, 0.0), 0.0) ** INTENT_WEIGHT
+        if answer and weight > 0:
+            scores.append((answer, max(float(item.get("confidence") or 0.0), 0.0) * weight))
+    total = sum(score for _, score in scores)
+    if not scores or total <= 0:
+        return ()
+    return tuple(sorted(((answer, score / total) for answer, score in scores), key=lambda item: -item[1]))

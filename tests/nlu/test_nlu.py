@@ -9,7 +9,7 @@ import pytest
 from bot.cli import CONFIG, NLU_DATA, NLU_TESTS
 from knowledge.schema import LANGUAGE_CODES
 from nlu.parser import NLUParser
-from nlu.training import evaluate, model_hash, read_examples, train
+from nlu.training import data_files, evaluate, model_hash, read_examples, train
 
 TINY = {
     "en": ["hello", "hi there", "good morning friend", "i need a flat", "my landlord wants me out", "where can i sleep tonight"],
@@ -49,11 +49,37 @@ def test_model_hash_changes_with_the_data(tmp_path):
     assert model_hash(CONFIG, data) != before
 
 
-def test_test_set_is_separate_from_training_data():
-    training = {e.text.casefold().strip() for e in read_examples(sorted(NLU_DATA.glob("*.yml")))}
-    tests = [e.text.casefold().strip() for e in read_examples(sorted(NLU_TESTS.glob("*.yml")))]
-    overlap = [t for t in tests if t in training]
-    assert len(overlap) / len(tests) < 0.03, overlap[:10]
+def test_test_sets_are_separate_from_training_data():
+    """The intent test set, the answer test set and the final answer set: no more than 3% exact overlap each."""
+    training = {e.text.casefold().strip() for e in read_examples(data_files(NLU_DATA))}
+    assert len(training) > 20_000
+    for tests in (sorted(NLU_TESTS.glob("*.yml")), sorted((NLU_TESTS / "answers").glob("*.yml")),
+                  sorted((NLU_TESTS / "final").glob("*.yml"))):
+        texts = [e.text.casefold().strip() for e in read_examples(tests)]
+        overlap = [t for t in texts if t in training]
+        assert texts and len(overlap) / len(texts) < 0.03, overlap[:10]
+
+
+def test_the_answer_selector_chooses_among_the_answers_of_the_intent(tmp_path):
+    data = _tiny_data(tmp_path / "data")
+    answers = {"ask_housing/eviction": ["my landlord wants me out", "landlord says leave the flat next week",
+                                        "eviction letter from the owner"],
+               "ask_housing/shelter-tonight": ["where can i sleep tonight", "no bed tonight", "sleeping outside tonight"]}
+    blocks = [f"- intent: {label}\n  metadata:\n    language: en\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts)
+              for label, texts in answers.items()]
+    (data / "answers").mkdir()
+    (data / "answers" / "en.yml").write_text('version: "3.1"\nnlu:\n' + "".join(blocks), encoding="utf-8")
+    path, _trained = train(CONFIG, data, tmp_path / "models")
+    parser = NLUParser(path)
+    try:
+        owner, night, hello = parser.parse_many(["the owner wants me out of the flat", "tonight i have no bed", "hello"])
+    finally:
+        parser.close()
+    assert (owner.intent, owner.answer) == ("ask_housing", "eviction")
+    assert (night.intent, night.answer) == ("ask_housing", "shelter-tonight")
+    assert owner.answer_confidence > 0.5 and sum(c for _a, c in owner.answer_ranking) == pytest.approx(1.0)
+    assert (hello.intent, hello.answer, hello.answer_confidence) == ("greet", None, 0.0)
+    assert owner.as_json()["answer"] == "eviction" and hello.as_json()["answer"] is None
 
 
 def test_held_out_quality_floor(parser, tmp_path):
