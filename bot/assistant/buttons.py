@@ -22,6 +22,9 @@ FORMATS = {
     "forget": "forget", "forget_yes": "forget:yes", "forget_no": "forget:no",
     "language": r"lang:(?P<code>[a-z]{2})",
     "topic": "topic:" + _INTENT,
+    "questions": "qs:" + _INTENT,
+    "no_fit": "none:" + _INTENT,
+    "answer": r"ans:(?P<answer>[a-z0-9]{1,30}(?:-[a-z0-9]{1,30}){0,6})",
     "more": f"more:{_INTENT}:{_OFFSET}",
     "human_pick": "human:pick", "human_no": "human:no", "human_cancel": "human:cancel", "human_leave": "human:leave",
     "human_language": "human:lang:" + _CODE,
@@ -42,6 +45,7 @@ class Press:
     code: str = ""
     intent: str = ""
     number: Optional[int] = None
+    answer: str = ""
 
 
 def parse_button(data: Optional[str]) -> Optional[Press]:
@@ -57,5 +61,5 @@ def parse_button(data: Optional[str]) -> Optional[Press]:
             number = int(values["number"]) if values.get("number") else None
             if number is not None and number > (MAX_OFFSET if kind == "more" else MAX_ROW_ID):
                 return None
-            return Press(kind, values.get("code") or "", values.get("intent") or "", number)
+            return Press(kind, values.get("code") or "", values.get("intent") or "", number, values.get("answer") or "")
     return None

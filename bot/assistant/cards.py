@@ -10,9 +10,10 @@ from bot.assistant.texts import MAX_TEXT_CHARS, Texts, escape
 from bot.assistant.values import Button, KnowledgeHolder, Reply, Venue
 from bot.i18n import is_rtl, isolate, language_name, local_date, rtl_lines
 from knowledge.places import Gazetteer, distance_km
-from knowledge.schema import Service, Topic
+from knowledge.schema import Answer, Service, Topic
 
 SERVICES_PER_PAGE = 3
+ANSWER_SERVICES = 2  # services shown under a specific answer (the rest: "More services")
 LATIN_RUN = re.compile(r"([A-Za-z0-9+@][A-Za-z0-9 +./:@&;_()–-]*[A-Za-z0-9)])")
 Position = Tuple[float, float]
 
@@ -52,10 +53,73 @@ class Cards:
                                       "“Talk to a person” or send /human."))
         guidance = self.texts.reply(text, language)
         services = self.services_page(intent, language, 0, position)
+        # the topic's specific questions first: taps alone reach every answer (topic -> question -> answer)
+        rows = self.question_rows(intent, language) + [list(row) for row in services.buttons]
+        return self._joined(guidance, services, rows)
+
+    # -- specific answers (knowledge/data/answers) ----------------------------------------------------
+    def has_answer(self, answer_id: Optional[str]) -> bool:
+        return bool(answer_id) and self.knowledge.current.answer(answer_id) is not None
+
+    def has_questions(self, intent: str) -> bool:
+        return bool(self.knowledge.current.answers_for(intent))
+
+    def answer_name(self, answer_id: str, language: str) -> str:
+        """The answer's short label in `language` (the id when the knowledge has no such answer)."""
+        answer = self.knowledge.current.answer(answer_id)
+        return answer.short.pick(language)[0] if answer else answer_id
+
+    def question_rows(self, intent: str, language: str, *, only: Optional[Tuple[str, ...]] = None) -> List[List[Button]]:
+        """One button per question of the topic (or per id of `only`, in that order)."""
+        kb = self.knowledge.current
+        answers = [kb.answer(a) for a in only] if only is not None else kb.answers_for(intent)
+        return [[Button("❓ " + a.short.pick(language)[0], f"ans:{a.id}")] for a in answers if a is not None]
+
+    def questions(self, intent: str, language: str) -> Reply:
+        """The topic's questions as buttons ("More questions about …")."""
+        _ = self.texts.gettext(language)
+        text = "<b>" + escape(_("Questions about {topic}:").format(topic=self.topic_name(intent, language))) + "</b>"
+        rows = self.question_rows(intent, language) + [[Button(_("📋 Another topic"), "menu"), self.texts.human_button(language)]]
+        return self.texts.reply(text, language, rows)
+
+    def closest(self, intent: str, candidates: Tuple[str, ...], language: str) -> Reply:
+        """Unsure between answers of one intent: the closest questions, never a confident wrong answer."""
+        _ = self.texts.gettext(language)
+        kb = self.knowledge.current
+        lines = [escape(_("Which one is closest to your question?"))]
+        lines += [f"❓ {escape(kb.answer(a).title.pick(language)[0])}" for a in candidates if kb.answer(a)]
+        rows = self.question_rows(intent, language, only=candidates)
+        rows.append([Button(_("🔎 None of these"), f"none:{intent}"), self.texts.human_button(language)])
+        return self.texts.reply("\n".join(lines), language, rows)
+
+    def answer_card(self, answer_id: str, language: str) -> List[Reply]:
+        """The specific answer first, then the one or two services that handle it, with the next moves."""
+        _ = self.texts.gettext(language)
+        kb = self.knowledge.current
+        answer = kb.answer(answer_id)
+        if answer is None:
+            return [self.texts.stale_button(language)]
+        guidance = self.texts.reply(self._answer_text(answer, language), language)
+        services = kb.answer_services(answer)[:ANSWER_SERVICES]
+        if services:
+            blocks = [f"<b>{escape(_('Where to go:'))}</b>"] + [self._service_text(s, language) for s in services]
+            where = self.texts.reply("\n\n".join(blocks), language)
+        else:
+            where = self.texts.reply(escape(_("I don't know a service for this yet.")), language)
+        rows = [[Button(_("❓ More questions: {topic}").format(topic=self.topic_name(answer.intent, language)),
+                        f"qs:{answer.intent}")],
+                [Button(_("➕ More services"), f"more:{answer.intent}:0"), self.texts.human_button(language)],
+                [Button(_("📋 Another topic"), "menu"), Button(_("🌐 Change language"), "lang")]]
+        return self._joined(guidance, where, rows)
+
+    def _joined(self, guidance: Reply, services: Reply, rows: List[List[Button]]) -> List[Reply]:
+        """Guidance and services in one message when they fit (one notification, one request on a slow
+        network), else two; the buttons go under the last."""
+        buttons = tuple(tuple(row) for row in rows)
         joined = guidance.text + "\n\n" + services.text
-        if len(joined) <= MAX_TEXT_CHARS:  # one message: one notification, one request on a slow network
-            return [Reply(joined, language, services.buttons, services.venue)]
-        return [guidance, services]
+        if len(joined) <= MAX_TEXT_CHARS:
+            return [Reply(joined, guidance.language, buttons, services.venue)]
+        return [guidance, Reply(services.text, services.language, buttons, services.venue)]
 
     def nearby(self, label: str, topic: Optional[str], position: Optional[Position], language: str) -> List[Reply]:
         """After a place: the places nearest to it for the last topic, or the topic menu."""
@@ -135,6 +199,32 @@ class Cards:
         lines += ["", self._sources_line(topic.sources, topic.last_reviewed, language)]
         if {used, used_summary, used_steps} - {language, None}:
             lines.append(self._fallback_note(language, used_steps or used))
+        return "\n".join(lines)
+
+    def _answer_text(self, answer: Answer, language: str) -> str:
+        _ = self.texts.gettext(language)
+        topic = self.knowledge.current.topic_for(answer.intent)
+        title, used = answer.title.pick(language)
+        text, used_text = answer.answer.pick(language)
+        lines = [f"{topic.emoji if topic else '❓'} <b>{escape(title)}</b>", "", _ltr_safe(text, language)]
+        if answer.legal:
+            lines.append("<i>" + escape(_("General information, not legal advice. Check your own situation with a lawyer or a service below.")) + "</i>")
+        steps, used_steps = answer.steps.pick(language)
+        if steps:
+            lines += ["", f"<b>{escape(_('First steps:'))}</b>"] + [f"• {_ltr_safe(step, language)}" for step in steps]
+        bring, _b = answer.bring.pick(language)
+        if bring:
+            lines += ["", f"<b>{escape(_('What to bring:'))}</b>"] + [f"• {_ltr_safe(item, language)}" for item in bring]
+        for emoji, label, field in (("⏳", _("Deadlines:"), answer.deadlines), ("💶", _("Costs:"), answer.costs)):
+            value, _v = field.pick(language)
+            if value:
+                lines += ["", f"{emoji} <b>{escape(label)}</b> {_ltr_safe(value, language)}"]
+        if answer.partial:
+            lines += ["", "ℹ️ " + escape(_("Few facts about this question are sourced yet: the services below know "
+                                           "more, and you can talk to a person."))]
+        lines += ["", self._sources_line(answer.sources, answer.last_reviewed, language)]
+        if {used, used_text, used_steps} - {language, None}:
+            lines.append(self._fallback_note(language, used_text or used))
         return "\n".join(lines)
 
     def _service_text(self, service: Service, language: str, km: Optional[float] = None) -> str:

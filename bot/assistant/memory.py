@@ -41,14 +41,22 @@ class ConversationMemory:
     def __init__(self, size: int = 10_000):
         self._last_topic: Recent[str] = Recent(size)
         self._history: Recent[Tuple[str, ...]] = Recent(size)
+        self._answers: Recent[Tuple[str, ...]] = Recent(size)  # the catalogue answers given lately
         self._positions: Recent[Tuple[float, float]] = Recent(size)
         self._consent: Recent[str] = Recent(size)  # the language of the consent card last shown to the person
 
-    def answered(self, key: str, intent: str) -> None:
-        """A topic was answered to this person."""
+    def answered(self, key: str, intent: str, answer: Optional[str] = None) -> None:
+        """A topic (and maybe one of its specific answers) was answered to this person."""
         self._last_topic.put(key, intent)
         earlier = tuple(t for t in self.topics(key) if t != intent)
         self._history.put(key, (earlier + (intent,))[-HISTORY:])
+        if answer is not None:
+            earlier = tuple(a for a in self.answers(key) if a != answer)
+            self._answers.put(key, (earlier + (answer,))[-HISTORY:])
+
+    def answers(self, key: str) -> Tuple[str, ...]:
+        """The specific answers given to this person lately, oldest first (an interpreter's briefing)."""
+        return self._answers.get(key) or ()
 
     def last_topic(self, key: str) -> Optional[str]:
         return self._last_topic.get(key)
@@ -79,5 +87,5 @@ class ConversationMemory:
         return True
 
     def forget(self, key: str) -> None:
-        for recent in (self._positions, self._last_topic, self._history, self._consent):
+        for recent in (self._positions, self._last_topic, self._history, self._answers, self._consent):
             recent.pop(key)

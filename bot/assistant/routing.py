@@ -113,7 +113,7 @@ class Assistant:
             return [self.texts.language_picker(language)]
         if intent == "request_human":
             return self._human(sender, language)
-        return self._answer(sender, intent, language)
+        return self._answer(sender, intent, language, parsed)
 
     def action(self, sender: Sender, data: Optional[str]) -> List[Reply]:
         """A button press; old, unknown or forged button data gets a polite answer and the menu."""
@@ -127,6 +127,13 @@ class Assistant:
         language = self.parts.language_for(sender)
         _ = self.texts.gettext(language)
         if kind == "topic" and self.cards.has_topic(press.intent):
+            return self._answer(sender, press.intent, language)
+        if kind == "answer" and self.cards.has_answer(press.answer):
+            return self._give_answer(sender, press.answer, language)
+        if kind == "questions" and self.cards.has_questions(press.intent):
+            return [self.cards.questions(press.intent, language)]
+        if kind == "no_fit" and self.cards.has_topic(press.intent):  # "None of these": the question has no answer
+            self._count("no_answer", language, press.intent)
             return self._answer(sender, press.intent, language)
         if kind == "more" and self.cards.has_topic(press.intent):
             return [self.cards.services_page(press.intent, language, press.number, self.memory.position(sender.key))]
@@ -204,10 +211,28 @@ class Assistant:
         return [self.texts.reply(_("Okay, I will answer in {language}.").format(language=escape(language_name(language, language))),
                                  language), self.texts.topic_menu(language)]
 
-    def _answer(self, sender: Sender, intent: str, language: str) -> List[Reply]:
+    def _answer(self, sender: Sender, intent: str, language: str, parsed: Optional[ParseResult] = None) -> List[Reply]:
+        """A topic: its specific answer when the NLU is sure of it; the closest questions when it hesitates;
+        else the topic card with the topic's questions. A question that reached no answer (none close, or
+        "None of these" pressed) is counted, per topic."""
+        if parsed is not None and self.cards.has_questions(intent):
+            if parsed.answer_confident and self.cards.has_answer(parsed.answer):
+                return self._give_answer(sender, parsed.answer, language)
+            candidates = tuple(a for a in parsed.answer_candidates() if self.cards.has_answer(a))
+            if candidates:
+                self.memory.answered(sender.key, intent)
+                return [self.cards.closest(intent, candidates, language)]
+            self._count("no_answer", language, intent)
         self.memory.answered(sender.key, intent)
         return self.cards.topic_answer(intent, language, self.memory.position(sender.key),
                                        interpreter_here=self.human_offer is not None)
+
+    def _give_answer(self, sender: Sender, answer_id: str, language: str) -> List[Reply]:
+        answer = self.cards.knowledge.current.answer(answer_id)
+        if answer is None:  # the knowledge was replaced since the check
+            return self.stale(language)
+        self.memory.answered(sender.key, answer.intent, answer.id)
+        return self.cards.answer_card(answer.id, language)
 
     def _nearby(self, sender: Sender, label: str, language: str) -> List[Reply]:
         return self.cards.nearby(label, self.memory.last_topic(sender.key), self.memory.position(sender.key), language)

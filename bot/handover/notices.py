@@ -36,13 +36,17 @@ class Notices:
         """The card an interpreter sees: pseudonym, language, topic, what the bot answered; never who the person is."""
         language = self.state.staff_language(interpreter)
         _ = self.texts.gettext(language)
-        topic_names = [self.cards.topic_name(t, language) for t in request.briefing]
+        # the briefing holds intents ("ask_housing") and the specific answers given ("eviction")
+        topic_names = [self.cards.topic_name(t, language) for t in request.briefing if not self.cards.has_answer(t)]
+        answer_names = [self.cards.answer_name(a, language) for a in request.briefing if self.cards.has_answer(a)]
         lines = [_("🔔 <b>New request</b>: {pseudonym}, in {language}").format(
             pseudonym=escape(request.pseudonym), language=escape(language_name(request.language, language)))]
         if request.topic:
             lines.append(_("Topic: {topic}").format(topic=escape(self.cards.topic_name(request.topic, language))))
         if topic_names:
             lines.append(_("The bot already answered: {topics}").format(topics=escape(", ".join(topic_names))))
+        if answer_names:
+            lines.append(_("Answers already given: {answers}").format(answers=escape("; ".join(answer_names))))
         if request.note:
             lines.append(_("Note from the previous interpreter: {note}").format(note=escape(request.note)))
         lines.append(_("Waiting since {time} (UTC).").format(time=request.created_at.strftime("%H:%M")))

@@ -121,8 +121,9 @@ class PersonFlow:
         """Consent given: open the request, tell every available interpreter, tell the person what happens next."""
         _ = self.texts.gettext(language)
         topics = self.parts.memory.topics(sender.key)
+        briefing = topics + self.parts.memory.answers(sender.key)  # intents, then the specific answers given
         request, created = self.store.open_request(
-            sender.key, self.parts.pseudonym(sender.key), language, wanted, topics[-1] if topics else "", topics,
+            sender.key, self.parts.pseudonym(sender.key), language, wanted, topics[-1] if topics else "", briefing,
             datetime.utcnow() + timedelta(minutes=self.options.timeout_minutes))
         self.state.opened(sender.key)
         if not created:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from typing import List, Tuple
@@ -321,3 +322,15 @@ def test_forget_during_a_handover_erases_everything_and_tells_the_interpreter(de
     assert store.counts() == EMPTY
     assert texts(replies_to(replies, AMINA.key)) == [f"{request.pseudonym} went back to the bot. The conversation is closed."]
     assert store.request_of(PERSON.key) is None
+
+
+def test_the_briefing_names_the_specific_answers_already_given(desk, store, knowledge):
+    desk.action(PERSON, "ans:eviction")
+    desk.action(PERSON, "ans:rental-deposit")
+    request, queued = ask_for_arabic(desk)
+    card = cards(queued)[0]
+    shorts = [knowledge.answer(a).short.pick("en")[0] for a in ("eviction", "rental-deposit")]
+    housing = html.escape(desk.state.parts.cards.topic_name("ask_housing", "en"))
+    assert card.text.split("\n")[1:3] == [f"Topic: {housing}", f"The bot already answered: {housing}"]
+    assert card.text.split("\n")[3] == "Answers already given: " + html.escape("; ".join(shorts))
+    assert request.briefing == ("ask_housing", "eviction", "rental-deposit")

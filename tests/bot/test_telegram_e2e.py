@@ -50,6 +50,27 @@ async def test_start_pick_arabic_ask_in_arabic_press_a_button_send_a_sticker(tel
     assert any(b["callback_data"].startswith("topic:") for b in sticker_reply.buttons)
 
 
+async def test_arabic_family_reunification_answer_then_more_questions_then_another_answer(telegram, knowledge):
+    api, user = telegram, 503
+    api.send_text(user, "كيف أقدر أجيب زوجتي وأولادي من سوريا لعندي على بلجيكا؟", "ar")
+    answer = (await api.replies(user, 1))[0]
+    assert answer.text.startswith(RLM) and answer.params["parse_mode"] == "HTML"
+    assert knowledge.answer("family-reunification").title.pick("ar")[0] in answer.text
+    assert [b["callback_data"] for b in answer.buttons] == [
+        "qs:ask_residence", "more:ask_residence:0", "human", "menu", "lang"]
+
+    api.press(user, "qs:ask_residence")
+    questions = (await api.replies(user, 2))[1]
+    assert [b["callback_data"] for b in questions.buttons][:9] == [
+        f"ans:{a.id}" for a in knowledge.answers_for("ask_residence")]
+    assert questions.buttons[2]["text"] == "❓ " + knowledge.answer("renew-residence-card").short.pick("ar")[0]
+
+    api.press(user, "ans:renew-residence-card")
+    renew = (await api.replies(user, 3))[2]
+    assert knowledge.answer("renew-residence-card").title.pick("ar")[0] in renew.text
+    assert knowledge.answer("family-reunification").title.pick("ar")[0] not in renew.text
+
+
 async def test_commands_are_registered_per_language(telegram):
     calls = await telegram.wait_for(lambda calls: len([c for c in calls if c.method == "setMyCommands"]) >= 4)
     registered = [c for c in calls if c.method == "setMyCommands"]
