@@ -59,8 +59,13 @@ def train(config_path: Path, data_dir: Path, model_dir: Path, *, force: bool = F
     target = model_path_for(model_dir, config_path, data_dir)
     if target.exists() and not force:
         return target, False
+    import warnings
+
     from rasa.model_training import train_nlu
 
+    # The answer labels (<intent>/<id>) are read by nlu.components.answer_selector, which Rasa does not know as a
+    # response selector; its warning that they would be unused is wrong here.
+    warnings.filterwarnings("ignore", message="You have defined training data with examples for training a response selector")
     Path(model_dir).mkdir(parents=True, exist_ok=True)
     result = train_nlu(config=str(config_path), nlu_data=str(data_dir), output=str(model_dir),
                        fixed_model_name=target.name[: -len(".tar.gz")])
@@ -299,5 +304,8 @@ def answer_labels(data_dir: Path, shown_root: Optional[Path] = None) -> Dict[str
             language = ((block.get("metadata") or {}).get("language")) or path.stem
             examples = [line for line in str(block.get("examples") or "").splitlines() if line.strip().startswith("- ")]
             line = block.lc.line + 1 if hasattr(block, "lc") else 1
-            labels.setdefault(label, {})[language] = (shown, line, len(examples))
+            earlier = labels.setdefault(label, {}).get(language)
+            # the same label and language in several blocks or files: the first place, the examples added up
+            labels[label][language] = ((earlier[0], earlier[1], earlier[2] + len(examples)) if earlier
+                                       else (shown, line, len(examples)))
     return labels
