@@ -31,5 +31,5 @@ def import_directory(store: KnowledgeTables, directory: Path, languages: Iterabl
                              tuple(result.errors))
     store.replace_knowledge(result.knowledge)
     kb = result.knowledge
-    return ImportOutcome(True, f"imported {len(kb.topics)} topics and {len(kb.services)} services "
-                               f"({len(result.warnings)} warnings)")
+    return ImportOutcome(True, f"imported {len(kb.topics)} topics, {len(kb.services)} services and "
+                               f"{len(kb.answers)} answers ({len(result.warnings)} warnings)")
