@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -34,16 +35,15 @@ def test_start_is_welcome_privacy_language_picker_then_topics(assistant):
     assert any(a.startswith("topic:ask_housing") for a in actions([menu]))
 
 
-def test_french_housing_question_gets_french_guidance_and_services(assistant, knowledge, say):
+def test_french_eviction_question_gets_the_french_answer_then_its_services(assistant, knowledge, say):
     replies = say(assistant, Sender("t:2", "en"), "bonjour mon propriétaire veut me mettre dehors, je cherche un logement")
-    assert len(replies) == 1  # guidance and services in one message: one notification
-    assert replies[0].language == "fr"
-    guidance, services = replies[0].text.split("Où aller", 1)
-    assert f"<b>{knowledge.topic_for('ask_housing').title.pick('fr')[0]}</b>" in guidance  # "Logement et abri"
-    assert "🏢" in services and "🏢" not in guidance
-    shown = re.findall(r"🏢 <b>([^<]+)</b>", services)
-    assert len(shown) == 3 and set(shown) <= {s.name for s in knowledge.services}  # each service by its own name
-    assert "menu" in actions(replies) and "human" in actions(replies) and "lang" in actions(replies)
+    assert [r.language for r in replies] == ["fr", "fr"]  # too long for one message: the answer, then where to go
+    eviction = knowledge.answer("eviction")
+    assert replies[0].text.startswith(f"🏠 <b>{html.escape(eviction.title.pick('fr')[0])}</b>")
+    assert "🏢" not in replies[0].text and replies[1].text.startswith("<b>Où aller\xa0:</b>")
+    shown = re.findall(r"🏢 <b>([^<]+)</b>", replies[1].text)
+    assert shown == [html.escape(s.name) for s in knowledge.answer_services(eviction)[:2]]
+    assert actions(replies) == ["qs:ask_housing", "more:ask_housing:0", "human", "menu", "lang"]
 
 
 def test_arabic_question_gets_arabic_answer_with_isolated_numbers(assistant, say):

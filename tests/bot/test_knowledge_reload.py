@@ -64,7 +64,7 @@ async def test_admin_reload_swaps_valid_files_and_keeps_the_live_knowledge_on_er
     broken.write_text((KNOWLEDGE_DIR / "services" / "cpas-liege.yml").read_text(encoding="utf-8"), encoding="utf-8")
     api.send_text(ADMIN, "/reload")
     services = len(list((knowledge_dir / "services").glob("*.yml")))
-    assert (await api.replies(ADMIN, 2))[1].text.startswith(f"✅ imported 14 topics and {services} services")
+    assert (await api.replies(ADMIN, 2))[1].text.startswith(f"✅ imported 14 topics, {services} services and 60 answers")
     assert "Housing RELOADED" in await housing_title(api, PERSON, 2)
 
 
