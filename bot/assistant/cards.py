@@ -83,7 +83,8 @@ class Cards:
         return self.texts.reply(text, language, rows)
 
     def closest(self, intent: str, candidates: Tuple[str, ...], language: str) -> Reply:
-        """Unsure between answers of one intent: the closest questions, never a confident wrong answer."""
+        """Unsure which answer fits: the closest questions (they may belong to other topics than `intent`, the one
+        "None of these" leads to)."""
         _ = self.texts.gettext(language)
         kb = self.knowledge.current
         lines = [escape(_("Which one is closest to your question?"))]
@@ -189,13 +190,13 @@ class Cards:
         bring, _used = topic.bring.pick(language)
         lines = [f"{topic.emoji} <b>{escape(title)}</b>"]
         if topic.legal:
-            lines.append("<i>" + escape(_("General information, not legal advice. Check your own situation with a lawyer or a service below.")) + "</i>")
+            lines.append(self._not_legal_advice(language))
         lines += ["", escape(summary)]
         if steps:
             label = _("Call now:") if topic.intent == "emergency" else _("First steps:")
-            lines += ["", f"<b>{escape(label)}</b>"] + [f"• {_ltr_safe(step, language)}" for step in steps]
+            lines += _bullets(label, steps, language)
         if bring:
-            lines += ["", f"<b>{escape(_('What to bring:'))}</b>"] + [f"• {_ltr_safe(item, language)}" for item in bring]
+            lines += _bullets(_("What to bring:"), bring, language)
         lines += ["", self._sources_line(topic.sources, topic.last_reviewed, language)]
         if {used, used_summary, used_steps} - {language, None}:
             lines.append(self._fallback_note(language, used_steps or used))
@@ -208,13 +209,13 @@ class Cards:
         text, used_text = answer.answer.pick(language)
         lines = [f"{topic.emoji if topic else '❓'} <b>{escape(title)}</b>", "", _ltr_safe(text, language)]
         if answer.legal:
-            lines.append("<i>" + escape(_("General information, not legal advice. Check your own situation with a lawyer or a service below.")) + "</i>")
+            lines.append(self._not_legal_advice(language))
         steps, used_steps = answer.steps.pick(language)
         if steps:
-            lines += ["", f"<b>{escape(_('First steps:'))}</b>"] + [f"• {_ltr_safe(step, language)}" for step in steps]
+            lines += _bullets(_("First steps:"), steps, language)
         bring, _b = answer.bring.pick(language)
         if bring:
-            lines += ["", f"<b>{escape(_('What to bring:'))}</b>"] + [f"• {_ltr_safe(item, language)}" for item in bring]
+            lines += _bullets(_("What to bring:"), bring, language)
         for emoji, label, field in (("⏳", _("Deadlines:"), answer.deadlines), ("💶", _("Costs:"), answer.costs)):
             value, _v = field.pick(language)
             if value:
@@ -265,6 +266,11 @@ class Cards:
             lines.append(self._fallback_note(language, used))
         return "\n".join(lines)
 
+    def _not_legal_advice(self, language: str) -> str:
+        _ = self.texts.gettext(language)
+        return "<i>" + escape(_("General information, not legal advice. Check your own situation with a lawyer or a "
+                                "service below.")) + "</i>"
+
     def _sources_line(self, sources, reviewed, language: str) -> str:
         _ = self.texts.gettext(language)
         links = ", ".join(
@@ -276,6 +282,11 @@ class Cards:
         _ = self.texts.gettext(language)
         return "ℹ️ <i>" + escape(_("Not yet translated into your language: shown in {language}.").format(
             language=language_name(used or "en", language))) + "</i>"
+
+
+def _bullets(label: str, items, language: str) -> List[str]:
+    """A bold heading and one bullet per knowledge text (steps, what to bring), after an empty line."""
+    return ["", f"<b>{escape(label)}</b>"] + [f"• {_ltr_safe(item, language)}" for item in items]
 
 
 def _ltr_safe(text: str, language: str) -> str:

@@ -134,3 +134,16 @@ def test_an_answer_names_its_services_in_order(assistant, knowledge):
         positions = [text.find(html.escape(name)) for name in names]
         assert -1 not in positions and positions == sorted(positions), answer.id
         assert text.count("🏢") == min(2, len(answer.services)), answer.id
+
+
+def test_the_answer_headings_are_in_the_person_language(sqlite_storage, catalogs):
+    from knowledge.schema import Localized
+
+    answer = fakes.answer("eviction", services=["legal-desk"], languages=("fr",), bring=Localized({"fr": ("Le bail",)}),
+                          costs=Localized({"fr": "Gratuit."}))
+    bot = build_assistant(sqlite_storage, fakes.knowledge_base([fakes.topic(languages=("fr",))],
+                                                               [fakes.service("legal-desk", languages=("fr",))],
+                                                               [answer]), catalogs)
+    lines = bot.action(Sender("t:fr", "fr"), "ans:eviction")[0].text.split("\n")
+    assert ["<b>Premières étapes\xa0:</b>", "• Step", "", "<b>À apporter :</b>", "• Le bail", "",
+            "💶 <b>Coûts :</b> Gratuit."] == lines[4:11]
