@@ -66,6 +66,7 @@ def train(config_path: Path, data_dir: Path, model_dir: Path, *, force: bool = F
     # The answer labels (<intent>/<id>) are read by nlu.components.answer_selector, which Rasa does not know as a
     # response selector; its warning that they would be unused is wrong here.
     warnings.filterwarnings("ignore", message="You have defined training data with examples for training a response selector")
+    warnings.filterwarnings("ignore", message="Your training data contains an example .* You either need to add a response phrase")
     Path(model_dir).mkdir(parents=True, exist_ok=True)
     result = train_nlu(config=str(config_path), nlu_data=str(data_dir), output=str(model_dir),
                        fixed_model_name=target.name[: -len(".tar.gz")])
