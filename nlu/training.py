@@ -43,9 +43,11 @@ def model_hash(config_path: Path, data_dir: Path) -> str:
     import rasa
 
     digest = hashlib.sha256(rasa.__version__.encode())
-    parts = [Path(config_path), *data_files(data_dir), *sorted((NLU_DIR / "components").glob("*.py"))]
-    for path in parts:
-        digest.update(f"{path.parent.name}/{path.name}".encode())
+    # names relative to their folder (answers/en.yml differs from en.yml), never the checkout's own folder name
+    data = [(str(path.relative_to(data_dir)), path) for path in data_files(data_dir)]
+    others = [(path.name, path) for path in (Path(config_path), *sorted((NLU_DIR / "components").glob("*.py")))]
+    for name, path in others[:1] + data + others[1:]:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
 

@@ -42,6 +42,16 @@ def test_language_identifier_persists_and_loads(tmp_path):
     assert french.intent == "ask_housing" and 0 < french.language_confidence <= 1
 
 
+def test_model_hash_does_not_depend_on_the_checkout_folder(tmp_path):
+    hashes = []
+    for checkout in ("main", "ci-clone"):
+        (tmp_path / checkout).mkdir()
+        data = _tiny_data(tmp_path / checkout / "data")
+        (tmp_path / checkout / "config.yml").write_bytes(CONFIG.read_bytes())
+        hashes.append(model_hash(tmp_path / checkout / "config.yml", data))
+    assert hashes[0] == hashes[1]
+
+
 def test_model_hash_changes_with_the_data(tmp_path):
     data = _tiny_data(tmp_path / "data")
     before = model_hash(CONFIG, data)
