@@ -234,10 +234,7 @@ def _parse_topic(f: _File, node: CommentedMap, expected: Sequence[str]) -> Optio
     if intent and intent not in TOPIC_INTENTS:
         f.error(f.key_line(node, "intent"), f"intent '{intent}' has no topic guidance (use one of {', '.join(TOPIC_INTENTS)})")
     emoji = _text(f, node, "emoji", required=True)
-    legal = node.get("legal", False)
-    if not isinstance(legal, bool):
-        f.error(f.key_line(node, "legal"), "'legal' must be true or false")
-        legal = False
+    legal = _flag(f, node, "legal")
     before = len(f.problems)
     topic = dict(
         title=_localized(f, node, "title", expected, required=True),
