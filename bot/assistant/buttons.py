@@ -17,6 +17,7 @@ MAX_OFFSET = 999
 
 _CODE, _INTENT, _OFFSET, _ID = r"(?P<code>[a-z]{2,3})", r"(?P<intent>[a-z_]{1,40})", r"(?P<number>0|[1-9][0-9]{0,2})", \
     r"(?P<number>[1-9][0-9]{0,9})"
+_TOKEN = r"(?P<token>[A-Za-z0-9_-]{8})"  # a handover request's own random token (knowledge/storage/handovers.py)
 FORMATS = {
     "menu": "menu", "near": "near", "languages": "lang", "human": "human",
     "forget": "forget", "forget_yes": "forget:yes", "forget_no": "forget:no",
@@ -29,8 +30,8 @@ FORMATS = {
     "human_pick": "human:pick", "human_no": "human:no", "human_cancel": "human:cancel", "human_leave": "human:leave",
     "human_language": "human:lang:" + _CODE,
     "human_yes": "human:yes:" + _CODE,
-    "take": "take:" + _ID,
-    "transfer": f"transfer:{_ID}:{_CODE}",
+    "take": f"take:{_ID}:{_TOKEN}",
+    "transfer": f"transfer:{_ID}:{_TOKEN}:{_CODE}",
     "conduct_accept": "conduct:accept",
 }
 _PATTERNS = {kind: re.compile(pattern, re.ASCII) for kind, pattern in FORMATS.items()}
@@ -46,6 +47,7 @@ class Press:
     intent: str = ""
     number: Optional[int] = None
     answer: str = ""
+    token: str = ""
 
 
 def parse_button(data: Optional[str]) -> Optional[Press]:
@@ -61,5 +63,6 @@ def parse_button(data: Optional[str]) -> Optional[Press]:
             number = int(values["number"]) if values.get("number") else None
             if number is not None and number > (MAX_OFFSET if kind == "more" else MAX_ROW_ID):
                 return None
-            return Press(kind, values.get("code") or "", values.get("intent") or "", number, values.get("answer") or "")
+            return Press(kind, values.get("code") or "", values.get("intent") or "", number, values.get("answer") or "",
+                         values.get("token") or "")
     return None

@@ -50,7 +50,7 @@ class Notices:
         if request.note:
             lines.append(_("Note from the previous interpreter: {note}").format(note=escape(request.note)))
         lines.append(_("Waiting since {time} (UTC).").format(time=request.created_at.strftime("%H:%M")))
-        return self.texts.reply("\n".join(lines), language, [[Button(_("✋ Take"), f"take:{request.id}")]],
+        return self.texts.reply("\n".join(lines), language, [[Button(_("✋ Take"), f"take:{request.id}:{request.token}")]],
                                 to=telegram_key(interpreter.telegram_id))
 
     def nobody_available(self, request: Request, *, told_now: bool) -> List[Reply]:

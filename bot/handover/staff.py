@@ -78,12 +78,12 @@ class StaffDesk:
         codes = self.state.roster_languages()
         if wanted.lower() in codes:
             return self._transfer(interpreter, request, wanted.lower(), note.strip())
-        rows = in_pairs([Button(name_, f"transfer:{request.id}:{code}") for code, name_ in in_own_names(codes)])
+        rows = in_pairs([Button(name_, f"transfer:{request.id}:{request.token}:{code}") for code, name_ in in_own_names(codes)])
         return [self.texts.reply(_("Transfer {pseudonym} to an interpreter of which language?").format(
             pseudonym=escape(request.pseudonym)), language, rows)]
 
     def action(self, interpreter: Interpreter, press: Press) -> List[Reply]:
-        """'conduct:accept', 'take:<request>', 'transfer:<request>:<language>' from an interpreter."""
+        """'conduct:accept', 'take:<request>:<token>', 'transfer:<request>:<token>:<language>' from an interpreter."""
         language = self.state.staff_language(interpreter)
         _ = self.texts.gettext(language)
         if press.kind == "conduct_accept":  # the exact button of the code-of-conduct card, nothing else
@@ -95,9 +95,9 @@ class StaffDesk:
         if not interpreter.conduct_accepted:
             return self._conduct(language)
         if press.kind == "take":
-            return self._take(interpreter, press.number, language)
+            return self._take(interpreter, press.number, press.token, language)
         request = self.store.owned_by(interpreter.telegram_id)
-        if press.kind == "transfer" and request is not None and request.id == press.number \
+        if press.kind == "transfer" and request is not None and (request.id, request.token) == (press.number, press.token) \
                 and press.code in self.state.roster_languages():
             return self._transfer(interpreter, request, press.code, "")
         return [self._stale(language)]
@@ -153,12 +153,12 @@ class StaffDesk:
         """A card sent to the interpreter who asked, in this chat."""
         return dataclasses.replace(reply, to=None)
 
-    def _take(self, interpreter: Interpreter, request_id: int, language: str) -> List[Reply]:
+    def _take(self, interpreter: Interpreter, request_id: int, token: str, language: str) -> List[Reply]:
         _ = self.texts.gettext(language)
         request = self.store.request(request_id)
         if request is not None and request.language not in interpreter.languages:
             return [self._stale(language)]
-        outcome = self.store.take(request_id, interpreter.telegram_id)
+        outcome = self.store.take(request_id, token, interpreter.telegram_id)
         if outcome is TakeOutcome.BUSY:
             return [self.texts.reply(_("Finish your current conversation first (/handback or /transfer)."), language)]
         if outcome is not TakeOutcome.TAKEN or request is None:

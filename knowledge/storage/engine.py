@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+import secrets
+
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
@@ -41,7 +43,22 @@ def open_engine(url: str) -> Engine:
     engine = create_db_engine(url)
     try:
         metadata.create_all(engine)
+        _add_request_tokens(engine)
     except Exception as error:  # sqlalchemy.exc.OperationalError and driver errors
         engine.dispose()
         raise StorageError(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {error}") from error
     return engine
+
+
+def _add_request_tokens(engine: Engine) -> None:
+    """A database made before handover requests had tokens: add the column and give each open request one.
+
+    `create_all` makes missing tables, never missing columns; this is the one column added since the first
+    release (versioned migrations are the next step)."""
+    if "token" in {column["name"] for column in inspect(engine).get_columns("handovers")}:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE handovers ADD COLUMN token VARCHAR(16) NOT NULL DEFAULT ''"))
+        for (request_id,) in conn.execute(text("SELECT id FROM handovers")).fetchall():
+            conn.execute(text("UPDATE handovers SET token = :token WHERE id = :id"),
+                         {"token": secrets.token_urlsafe(6), "id": request_id})

@@ -8,6 +8,7 @@ every message of it.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import List, Optional, Sequence, Tuple
@@ -51,6 +52,7 @@ class Request:
     transferred_from: Optional[int]
     message_left: bool
     created_at: datetime
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ class RelayMessage:
     file_id: str = ""
     latitude: Optional[float] = None
     longitude: Optional[float] = None
+
+
+TOKEN_BYTES = 6  # 8 URL-safe characters
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def _now() -> datetime:
@@ -81,7 +90,7 @@ def _interpreter(row) -> Interpreter:
 def _request(row) -> Request:
     return Request(row.id, row.person_key, row.pseudonym, row.person_language, row.language, row.topic,
                    tuple(row.briefing or ()), row.note or "", row.status, row.interpreter_id, row.transferred_from,
-                   bool(row.message_left), row.created_at)
+                   bool(row.message_left), row.created_at, row.token)
 
 
 def _delete_request(conn, request_id: int) -> None:
@@ -153,7 +162,8 @@ class Handovers:
                 conn.execute(insert(handovers).values(
                     person_hash=person_hash, person_key=person_key, pseudonym=pseudonym,
                     person_language=person_language, language=language, topic=topic, briefing=list(briefing),
-                    note=note or "", status=WAITING, message_left=False, created_at=_now(), deadline=deadline))
+                    note=note or "", status=WAITING, message_left=False, created_at=_now(), deadline=deadline,
+                    token=new_token()))
         except IntegrityError:  # a second press at the same moment created it first
             return self.request_of(person_key), False
         return self.request_of(person_key), True
@@ -179,8 +189,10 @@ class Handovers:
         with self.engine.connect() as conn:
             return [row.person_key for row in conn.execute(select(handovers.c.person_key))]
 
-    def take(self, request_id: int, telegram_id: int) -> TakeOutcome:
-        """Give the request to the interpreter, atomically: TAKEN, or why not: GONE, BUSY.
+    def take(self, request_id: int, token: str, telegram_id: int) -> TakeOutcome:
+        """Give the request `request_id` with `token` to the interpreter, atomically: TAKEN, or why not: GONE, BUSY.
+
+        The token must match: a card of an earlier request whose id was reused is GONE, never someone else's.
 
         One UPDATE guarded by status='waiting' decides: when several interpreters press at the same moment,
         the database lets exactly one row change, and only that interpreter gets the conversation.
@@ -188,14 +200,14 @@ class Handovers:
         free = ~select(handovers.c.id).where(and_(handovers.c.interpreter_id == telegram_id,
                                                   handovers.c.status == ACTIVE)).exists()
         with self.engine.begin() as conn:  # a single statement: no read-then-write window, on SQLite or PostgreSQL
-            changed = conn.execute(update(handovers).where(and_(handovers.c.id == request_id,
+            changed = conn.execute(update(handovers).where(and_(handovers.c.id == request_id, handovers.c.token == token,
                                                                 handovers.c.status == WAITING, free))
                                    .values(status=ACTIVE, interpreter_id=telegram_id, deadline=None)).rowcount
         if changed == 1:
             return TakeOutcome.TAKEN
         mine = self.owned_by(telegram_id)
         if mine is not None:
-            return TakeOutcome.TAKEN if mine.id == request_id else TakeOutcome.BUSY
+            return TakeOutcome.TAKEN if (mine.id, mine.token) == (request_id, token) else TakeOutcome.BUSY
         return TakeOutcome.GONE
 
     def release(self, request_id: int, telegram_id: int, language: str, note: str, deadline: Optional[datetime]) -> bool:

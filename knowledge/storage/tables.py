@@ -84,6 +84,10 @@ handovers = Table(
     Column("message_left", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
     Column("deadline", DateTime),  # when to tell the person nobody took it (cleared once told)
+    # Random, per request: the Take and Transfer buttons name it, so a card kept from an older request can never
+    # act on a newer one, even on a database where ids were reused.
+    Column("token", String(16), nullable=False, default=""),
+    sqlite_autoincrement=True,  # SQLite reuses the largest id once a table empties, unless told not to
 )
 relay_messages = Table(
     "relay_messages", metadata,
@@ -96,6 +100,7 @@ relay_messages = Table(
     Column("latitude", Float),
     Column("longitude", Float),
     Column("created_at", DateTime, nullable=False),
+    sqlite_autoincrement=True,
 )
 handover_notes = Table(
     "handover_notes", metadata,
@@ -103,3 +108,4 @@ handover_notes = Table(
     Column("note", Text, nullable=False),
     Column("written_at", DateTime, nullable=False),
 )
+

@@ -20,7 +20,8 @@ FORGED = [
     "take:-1", "take:1 ", "human:yes:zz", "human:yes:" + "a" * 53, "human:yes:", "human:yes:AR", "human:lang:zz",
     "human:lang:", "human:", "conduct:reject", "conduct:", "conduct", "lang:ar\n", "lang:AR", "lang:zz",
     "topic:ask_housing:x", "topic:", "topic:ask_parking", "transfer:1:zz", "transfer:1:arabic", "transfer:x:ar", "forget:maybe", "", "x" * 65,
-    "menu ", " menu",
+    "menu ", " menu", "take:1", "take:1:", "take:1:AbCd_-1", "take:1:AbCd_-123", "take:1:AbCd_-1²", "take:1:AbCd_+12",
+    "transfer:1:AbCd_-12:zz", "transfer:1:AbCd_-12", "transfer:1:ar",
 ]
 
 
@@ -32,8 +33,8 @@ def test_every_button_guichet_makes_has_exactly_one_meaning():
         "more:ask_legal_aid:3": Press("more", intent="ask_legal_aid", number=3),
         "human:pick": Press("human_pick"), "human:no": Press("human_no"), "human:cancel": Press("human_cancel"),
         "human:leave": Press("human_leave"), "human:lang:ti": Press("human_language", code="ti"),
-        "human:yes:ar": Press("human_yes", code="ar"), "take:17": Press("take", number=17),
-        "transfer:17:fa": Press("transfer", code="fa", number=17), "conduct:accept": Press("conduct_accept"),
+        "human:yes:ar": Press("human_yes", code="ar"), "take:17:AbCd_-12": Press("take", number=17, token="AbCd_-12"),
+        "transfer:17:AbCd_-12:fa": Press("transfer", code="fa", number=17, token="AbCd_-12"), "conduct:accept": Press("conduct_accept"),
     }
     for data, press in cases.items():
         assert parse_button(data) == press, data
@@ -41,7 +42,7 @@ def test_every_button_guichet_makes_has_exactly_one_meaning():
 
 @pytest.mark.parametrize("data", ["more:ask_housing:²", "take:²", "take:99999999999999999999", "human:yes:" + "a" * 53,
                                   "conduct:reject", "conduct:", "lang:ar\n", "take:2147483648", "more:ask_housing:1000",
-                                  "human:yes:zz", "transfer:3:qq"])
+                                  "human:yes:zz", "transfer:3:qq", "take:17", "take:17:AbCd_-1é"])
 def test_malformed_or_out_of_range_data_is_no_button(data):
     assert parse_button(data) is None
 

@@ -56,7 +56,7 @@ def ask_for_arabic(desk: InterpretingDesk) -> Tuple[Request, List[Reply]]:
 
 def taken_by_amina(desk: InterpretingDesk) -> Request:
     request, _queued = ask_for_arabic(desk)
-    desk.action(AMINA, f"take:{request.id}")
+    desk.action(AMINA, f"take:{request.id}:{request.token}")
     return desk.store.request_of(PERSON.key)
 
 
@@ -119,15 +119,15 @@ def test_request_language_consent_queue_briefs_every_available_interpreter(desk,
     assert [c.to for c in briefings] == ["telegram:801", "telegram:802"]
     for card in briefings:
         assert card.text == card_text(request)
-        assert actions(card) == [f"take:{request.id}"]
+        assert actions(card) == [f"take:{request.id}:{request.token}"]
         assert "701" not in card.text and "telegram" not in card.text
     assert len(queued) == 3
 
 
 def test_two_interpreters_race_for_one_request_and_exactly_one_gets_it(desk, store):
     request, _queued = ask_for_arabic(desk)
-    amina = desk.action(AMINA, f"take:{request.id}")
-    karim = desk.action(KARIM, f"take:{request.id}")
+    amina = desk.action(AMINA, f"take:{request.id}:{request.token}")
+    karim = desk.action(KARIM, f"take:{request.id}:{request.token}")
 
     assert store.request_of(PERSON.key).interpreter_id == 801
     assert store.request_of(PERSON.key).status == "active"
@@ -173,7 +173,7 @@ def test_transfer_offers_the_request_with_its_note_to_another_interpreter_only(d
     assert store.request_of(PERSON.key).status == "waiting"
     assert texts(desk.command(AMINA, "queue")) == ["Nobody is waiting in your languages."]
 
-    desk.action(KARIM, f"take:{request.id}")
+    desk.action(KARIM, f"take:{request.id}:{request.token}")
     assert store.request_of(PERSON.key).interpreter_id == 802
 
 
@@ -236,8 +236,8 @@ def test_out_of_hours_the_person_leaves_a_message_for_the_queue(make_desk, store
     assert store.request_of(PERSON.key).message_left is True
 
     listed = desk.command(AMINA, "queue")
-    assert [(c.text, c.to, actions(c)) for c in listed] == [(card_text(request), None, [f"take:{request.id}"])]
-    taken = desk.action(AMINA, f"take:{request.id}")
+    assert [(c.text, c.to, actions(c)) for c in listed] == [(card_text(request), None, [f"take:{request.id}:{request.token}"])]
+    taken = desk.action(AMINA, f"take:{request.id}:{request.token}")
     assert f"👤 <b>{request.pseudonym}</b>: أحتاج مترجم يوم الاثنين" in texts(replies_to(taken, AMINA.key))
 
 
@@ -296,7 +296,7 @@ def test_an_interpreter_removed_elsewhere_is_requeued_at_the_next_tick(desk, sto
 def test_only_interpreters_who_accepted_the_code_get_staff_powers(desk, store):
     request, _queued = ask_for_arabic(desk)
 
-    pressed = desk.action(STRANGER, f"take:{request.id}")
+    pressed = desk.action(STRANGER, f"take:{request.id}:{request.token}")
     assert texts(pressed) == ["This button is no longer valid. Here is the menu."]
     handback = desk.command(STRANGER, "handback")
     assert texts(handback) == ["I don't know the command /handback. Send /help to see what I can do."]
@@ -305,7 +305,7 @@ def test_only_interpreters_who_accepted_the_code_get_staff_powers(desk, store):
 
     store.add_interpreter(803, "New", ["ar"])
     desk.refresh()
-    conduct = desk.action(Sender("telegram:803", "en"), f"take:{request.id}")
+    conduct = desk.action(Sender("telegram:803", "en"), f"take:{request.id}:{request.token}")
     assert len(conduct) == 1 and conduct[0].text.startswith("📜 <b>Code of conduct for Guichet interpreters</b>")
     assert actions(conduct[0]) == ["conduct:accept"]
     assert store.request_of(PERSON.key).status == "waiting"

@@ -65,7 +65,7 @@ def test_exactly_one_interpreter_wins_a_simultaneous_take(store, contenders):
 
     def press(telegram_id: int) -> None:
         barrier.wait()
-        outcomes[telegram_id] = store.take(request.id, telegram_id)
+        outcomes[telegram_id] = store.take(request.id, request.token, telegram_id)
 
     threads = [threading.Thread(target=press, args=(900 + n,)) for n in range(contenders)]
     for thread in threads:
@@ -81,10 +81,24 @@ def test_exactly_one_interpreter_wins_a_simultaneous_take(store, contenders):
 
 def test_an_interpreter_holds_one_conversation_at_a_time(store):
     first, second = _request(store, "telegram:1"), _request(store, "telegram:2")
-    assert store.take(first.id, 801) == "taken"
-    assert store.take(second.id, 801) == "busy"
-    assert store.take(first.id, 801) == "taken"  # pressing again on one's own request is harmless
+    assert store.take(first.id, first.token, 801) == "taken"
+    assert store.take(second.id, second.token, 801) == "busy"
+    assert store.take(first.id, first.token, 801) == "taken"  # pressing again on one's own request is harmless
     assert store.request(second.id).status == WAITING
+
+
+def test_request_ids_are_never_reused_and_a_take_needs_the_requests_own_token(store):
+    """An old Take card (id and token of a closed request) can never take a newer request: the table emptied, the
+    next id is still new (SQLite AUTOINCREMENT), and even the right id with another token is refused."""
+    old = _request(store, "telegram:1")
+    store.close(old.id)
+    assert store.counts()["waiting"] == 0  # the table is empty again
+    new = _request(store, "telegram:2")
+    assert new.id > old.id and len(new.token) == 8 and new.token != old.token
+    assert store.take(old.id, old.token, 801) == "gone"
+    assert store.take(new.id, old.token, 801) == "gone"
+    assert store.request(new.id).status == WAITING
+    assert store.take(new.id, new.token, 801) == "taken"
 
 
 def test_outbox_keeps_messages_until_delivered_and_close_deletes_everything(store):
@@ -94,7 +108,7 @@ def test_outbox_keeps_messages_until_delivered_and_close_deletes_everything(stor
     assert [(m.kind, m.text, m.file_id) for m in store.undelivered(request.id)] == [("text", "مرحبا", ""), ("photo", "", "FILE-1")]
     store.delivered(kept.id)
     assert [m.id for m in store.undelivered()] == [photo.id]
-    store.take(request.id, 801)
+    store.take(request.id, request.token, 801)
     store.close(request.id, note="Needs a lawyer for the appeal; speaks some French.")
     assert store.undelivered() == [] and store.request(request.id) is None
     assert store.counts() == {"waiting": 0, "active": 0, "messages": 0, "notes": 1}
@@ -105,7 +119,7 @@ def test_outbox_keeps_messages_until_delivered_and_close_deletes_everything(stor
 
 def test_transfer_requeues_for_another_language_and_not_back_to_the_same_interpreter(store):
     request = _request(store)
-    store.take(request.id, 801)
+    store.take(request.id, request.token, 801)
     assert store.release(request.id, 801, "fr", "Prefers French", None)
     released = store.request(request.id)
     assert (released.status, released.language, released.transferred_from, released.note) == (WAITING, "fr", 801, "Prefers French")
@@ -115,7 +129,7 @@ def test_transfer_requeues_for_another_language_and_not_back_to_the_same_interpr
 def test_removed_interpreter_does_not_wedge_the_queue(store):
     store.add_interpreter(801, "Amina", ["ar"])
     request = _request(store)
-    store.take(request.id, 801)
+    store.take(request.id, request.token, 801)
     assert store.orphaned() == []
     with store.engine.begin() as conn:  # removed by another process (e.g. an admin's 'guichet interpreters remove')
         from knowledge.storage.tables import interpreters
@@ -130,7 +144,7 @@ def test_retention_deletes_old_content_and_forget_erases_at_once(store):
     old = _request(store, "telegram:1")
     store.add_message(old.id, TO_INTERPRETER, "text", "left a message")
     fresh = _request(store, "telegram:2")
-    store.take(fresh.id, 801)
+    store.take(fresh.id, fresh.token, 801)
     store.add_message(fresh.id, TO_PERSON, "text", "an answer")
     # nothing is older than the retention yet
     expired, deleted = store.purge(datetime.utcnow() - timedelta(hours=24), datetime.utcnow() - timedelta(days=30))
@@ -151,3 +165,23 @@ def test_deadline_is_reported_once(store):
     store.set_deadline(request.id, datetime.utcnow() - timedelta(seconds=1))
     assert [r.id for r in store.past_deadline()] == [request.id]
     assert store.past_deadline() == []
+
+
+def test_a_database_made_before_request_tokens_gets_them_and_keeps_its_requests(storage):
+    """An open request in a database without the token column: reopened, it has a token and can be taken."""
+    from sqlalchemy import text
+
+    from knowledge.storage import Storage
+
+    request = _request(storage.handovers)
+    with storage.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE handovers DROP COLUMN token"))
+    storage.close()
+    reopened = Storage(storage.url, b"another-process")
+    try:
+        kept = reopened.handovers.request(request.id)
+        assert kept.pseudonym == request.pseudonym and len(kept.token) == 8
+        reopened.handovers.add_interpreter(801, "Amina", ["ar"])
+        assert reopened.handovers.take(kept.id, kept.token, 801) == "taken"
+    finally:
+        reopened.close()
