@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,8 @@ def desk_options(settings: Settings):
 
 @contextmanager
 def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = False) -> Iterator:
-    """(front desk, parser, knowledge updates), with everything they need, opened in order and closed in reverse.
+    """(front desk, parser, knowledge updates, storage), with everything they need, opened in order and closed in
+    reverse.
 
     The front desk is the assistant, or with `desk` the interpreting desk in front of it. With `nlu_process`,
     the NLU model runs in a child process (see nlu/worker.py).
@@ -102,7 +104,7 @@ def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = Fa
         parts = Parts.build(storage.people, holder, catalogs, settings.default_language, Gazetteer.load())
         front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps)
                  if desk else Assistant(parts, gaps=storage.gaps))
-        yield front, parser, KnowledgeUpdates(storage.knowledge, holder, settings.knowledge_dir, catalogs.languages)
+        yield front, parser, KnowledgeUpdates(storage.knowledge, holder, settings.knowledge_dir, catalogs.languages), storage
     finally:
         if parser is not None:
             parser.close()
@@ -110,6 +112,10 @@ def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = Fa
 
 
 # -- commands ------------------------------------------------------------------------------
+def _exit_on_signal(number, _frame) -> None:
+    raise SystemExit(128 + number)
+
+
 def cmd_run(args, settings: Settings) -> int:
     """Run the Telegram bot (long polling; webhook when GUICHET_WEBHOOK_URL is set).
 
@@ -117,10 +123,14 @@ def cmd_run(args, settings: Settings) -> int:
     """
     if not settings.telegram_bot_token:
         raise CLIError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try 'guichet chat'")
+    # SIGTERM while starting (loading the model takes seconds): unwind, so that the NLU process is stopped and the
+    # database closed on the way out. Once running, python-telegram-bot handles SIGTERM itself (a clean stop).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     from bot.app import build_application, run_application
 
-    with open_front(settings, nlu_process=settings.nlu_process, desk=True) as (desk, parser, updates):
-        run_application(build_application(settings, desk, parser, knowledge_updates=updates), settings)
+    with open_front(settings, nlu_process=settings.nlu_process, desk=True) as (desk, parser, updates, storage):
+        run_application(build_application(settings, desk, parser, outbox=storage.outbox, inbox=storage.inbox,
+                                          knowledge_updates=updates), settings)
     return 0
 
 
@@ -131,7 +141,7 @@ def cmd_chat(args, settings: Settings) -> int:
     """
     from bot.terminal import chat
 
-    with open_front(settings) as (assistant, parser, _updates):
+    with open_front(settings) as (assistant, parser, _updates, _storage):
         chat(assistant, parser, sys.stdin, sys.stdout, language=args.language)
     return 0
 

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -29,6 +30,7 @@ from nlu.parser import BatchingParser, NLUParser, ParseResult, existing_model
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 300.0
+PARENT_CHECK_SECONDS = 0.5  # how soon a child whose parent died ends itself
 
 _parser: Optional[NLUParser] = None  # the model, in the child process only
 
@@ -37,11 +39,22 @@ class NLUWorkerError(RuntimeError):
     """The NLU process could not start or keeps dying."""
 
 
-def _load(model_path: str, workdir: str) -> None:
-    """Runs first in the child: load the model once."""
+def _exit_with(parent: int, every: float = PARENT_CHECK_SECONDS) -> None:
+    """In the child: end this process as soon as `parent` is gone (killed, or stopped before it could close us).
+
+    A thread that asks for the parent's pid works whatever the parent died of, even while the model is still
+    loading; Linux's PR_SET_PDEATHSIG would fire when the *thread* that started the child ends, not the process."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
+
+
+def _load(model_path: str, workdir: str, parent: int) -> None:
+    """Runs first in the child: follow the parent, then load the model once."""
     # Ctrl+C and a terminal hang-up are the bot's to handle; the bot stops this process when it stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="follow-parent", daemon=True).start()
     global _parser
     _parser = NLUParser(Path(model_path), Path(workdir))
 
@@ -77,7 +90,7 @@ class NLUWorker(BatchingParser):
     def _start(self) -> int:
         executor = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_load,
-            initargs=(str(self.model_path), str(self._workdir)),
+            initargs=(str(self.model_path), str(self._workdir), os.getpid()),
         )
         self._executor = executor
         try:
@@ -143,7 +156,16 @@ class NLUWorker(BatchingParser):
         self._send_batches()
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the child at once, even while it is still loading the model (a stop during start-up)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            processes = list((getattr(executor, "_processes", None) or {}).values())
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
+                    process.join(5)
         shutil.rmtree(self._workdir, ignore_errors=True)
