@@ -22,13 +22,14 @@ from telegram.ext import (
 
 from bot.assistant import COMMANDS, FrontDesk, Parser
 from bot.context import BotData, GuichetContext
+from bot.delivery import Courier, InboxBot, Pacer, UpdateLedger
 from bot.handlers import admin, conversation, errors, fallbacks
-from bot.handlers.common import deliver
 from bot.http import AiohttpRequest
 from bot.knowledge_updates import KnowledgeUpdates
 from bot.logs import log_failure
 from bot.handover import InterpretingDesk
 from bot.settings import Settings
+from knowledge.storage import Inbox, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -37,30 +38,44 @@ logger = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
 CONNECTIONS = 32
 DESK_TICK_SECONDS = 5.0  # how often the desk looks for unanswered requests, retention, roster changes
+DRAIN_SECONDS = 5.0  # at a stop, how long queued replies may still go out (the rest is sent at the next start)
 
 
 class PerChatOrder(BaseUpdateProcessor):
     """Updates of different people run concurrently; those of one person run one after the other, in order,
-    so that messages relayed to an interpreter arrive in the order they were written."""
+    so that messages relayed to an interpreter arrive in the order they were written.
 
-    def __init__(self, max_concurrent_updates: int):
+    Each update is handled once: a copy Telegram sends again, or one replayed after a crash that was fetched again,
+    is skipped (`UpdateLedger`)."""
+
+    def __init__(self, max_concurrent_updates: int, ledger: UpdateLedger, polling: bool = True):
         super().__init__(max_concurrent_updates)
         self._locks: dict = {}
+        self.ledger = ledger
+        self.polling = polling
 
     async def do_process_update(self, update: object, coroutine) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            await coroutine
+        if isinstance(update, Update) and not await self.ledger.claim(update, self.polling):
+            coroutine.close()
+            logger.debug("update %s: a copy already received; skipped", update.update_id)
             return
-        lock = self._locks.setdefault(user.id, [asyncio.Lock(), 0])
-        lock[1] += 1
+        user = update.effective_user if isinstance(update, Update) else None
         try:
-            async with lock[0]:
+            if user is None:
                 await coroutine
+                return
+            lock = self._locks.setdefault(user.id, [asyncio.Lock(), 0])
+            lock[1] += 1
+            try:
+                async with lock[0]:
+                    await coroutine
+            finally:
+                lock[1] -= 1
+                if not lock[1]:
+                    self._locks.pop(user.id, None)
         finally:
-            lock[1] -= 1
-            if not lock[1]:
-                self._locks.pop(user.id, None)
+            if isinstance(update, Update):
+                self.ledger.handled(update.update_id)
 
     async def initialize(self) -> None:
         pass
@@ -86,7 +101,15 @@ def register(application: Application) -> None:
 
 
 async def _post_init(application: Application, knowledge_poll_seconds: float = 0) -> None:
-    """Register the command list with Telegram, once per interface language; start following the knowledge."""
+    """Send what the last run left in the outbox, queue the updates it left unhandled; register the command list
+    with Telegram, once per interface language; start following the knowledge."""
+    data: BotData = application.bot_data
+    restored = await data.courier.restore()
+    replayed = await data.ledger.replay(application.bot)
+    for update in replayed:
+        await application.update_queue.put(update)
+    if restored or replayed:
+        logger.info("from the last run: %d replies to send, %d updates to handle", restored, len(replayed))
     _start_following_knowledge(application, knowledge_poll_seconds)
     await _start_desk(application)
     front = application.bot_data.front
@@ -129,7 +152,7 @@ async def _desk_ticks(application: Application, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await deliver(data, application.bot, await data.run(data.desk.tick))
+            await data.courier.post(await data.run(data.desk.tick), None)
         except Exception as error:  # a database or network hiccup must not stop the ticks; the next one retries
             log_failure(logger, "the interpreting desk could not do its round", error)
 
@@ -140,10 +163,20 @@ async def _start_desk(application: Application) -> None:
     if data.desk is None:
         return
     try:
-        await deliver(data, application.bot, await data.run(data.desk.pending))
+        queued = data.courier.pending_relays()
+        await data.courier.post([r for r in await data.run(data.desk.pending) if r.relay_id not in queued], None)
     except Exception as error:
         log_failure(logger, "could not send the relayed messages left from the last run", error)
     data.tasks.append(asyncio.get_running_loop().create_task(_desk_ticks(application, data.desk_tick_seconds)))
+
+
+async def _post_stop(application: Application) -> None:
+    """Updates are no longer handled: let queued replies go out for a moment; the rest waits in the outbox."""
+    data: BotData = application.bot_data
+    await data.ledger.flush()
+    left = await data.courier.drain(data.drain_seconds)
+    if left:
+        logger.info("%d replies left in the outbox for the next start", left)
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -162,28 +195,35 @@ def file_base_url(base_url: str) -> str:
     return f"{head}/file/{tail}"
 
 
-def build_application(settings: Settings, front: FrontDesk, parser: Parser, *,
+def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, outbox: Outbox, inbox: Optional[Inbox],
                       on_shutdown: Iterable[Callable[[], None]] = (), knowledge_updates: Optional[KnowledgeUpdates] = None,
-                      desk_tick_seconds: float = DESK_TICK_SECONDS) -> Application:
+                      desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS,
+                      pacer: Optional[Pacer] = None) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
 
     Every update goes to `front`: the assistant, or the interpreting desk in front of it (which also gets its
-    rounds: relayed messages left from the last run, then a tick every `desk_tick_seconds`)."""
+    rounds: relayed messages left from the last run, then a tick every `desk_tick_seconds`). Every reply goes
+    through `outbox`; fetched updates through `inbox` (None: not stored)."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    ledger = UpdateLedger(inbox)
+    bot = InboxBot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
+                   base_file_url=file_base_url(settings.telegram_api_base_url), request=AiohttpRequest(CONNECTIONS),
+                   get_updates_request=AiohttpRequest(1), rate_limiter=pacer or Pacer(settings.send_rate), ledger=ledger)
     application = (
         ApplicationBuilder()
-        .request(AiohttpRequest(CONNECTIONS))
-        .get_updates_request(AiohttpRequest(1))
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .bot(bot)
         .context_types(ContextTypes(context=GuichetContext, bot_data=BotData))
-        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
+        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, ledger, polling=not settings.webhook_url))
         .post_init(lambda app: _post_init(app, settings.knowledge_poll_seconds))
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    ledger.run = application.bot_data.run
+    application.bot_data.ledger = ledger
+    application.bot_data.courier = Courier(application.bot, outbox, application.bot_data.run, front, ledger)
+    application.bot_data.drain_seconds = drain_seconds
     application.bot_data.front = front
     application.bot_data.parser = parser
     application.bot_data.desk = front if isinstance(front, InterpretingDesk) else None

@@ -13,6 +13,7 @@ from bot.assistant import FrontDesk, Parser
 from nlu.parser import ParseResult
 
 if TYPE_CHECKING:
+    from bot.delivery import Courier, UpdateLedger
     from bot.handover import InterpretingDesk
     from bot.knowledge_updates import KnowledgeUpdates
 
@@ -32,6 +33,9 @@ class BotData:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="guichet"))
     on_shutdown: List[Callable[[], None]] = field(default_factory=list)
     tasks: List["asyncio.Task"] = field(default_factory=list)  # background work, cancelled at shutdown
+    courier: Optional["Courier"] = None  # every reply goes through it (bot/delivery.py)
+    ledger: Optional["UpdateLedger"] = None
+    drain_seconds: float = 5.0
 
     async def run(self, function: Callable[..., T], *args) -> T:
         """Run blocking work (the front desk's database calls) off the event loop."""

@@ -61,6 +61,7 @@ class Settings:
     relay_retention_hours: float = 24.0
     note_retention_days: float = 30.0
     nlu_process: bool = True  # `guichet run` parses in a child process (another core); False: in the bot's own
+    send_rate: float = 30.0  # messages per second the bot sends at most, overall (Telegram's limit); 0: no pacing
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
@@ -79,6 +80,7 @@ class Settings:
             timeout = float(environ.get("GUICHET_HANDOVER_TIMEOUT_MINUTES", "15"))
             retention = float(environ.get("GUICHET_RELAY_RETENTION_HOURS", "24"))
             note_days = float(environ.get("GUICHET_NOTE_RETENTION_DAYS", "30"))
+            send_rate = float(environ.get("GUICHET_SEND_RATE", "30"))
         except ValueError as error:
             raise SettingsError(f"invalid number in the environment: {error}") from None
         return cls(
@@ -102,4 +104,5 @@ class Settings:
             relay_retention_hours=retention,
             note_retention_days=note_days,
             nlu_process=_flag(environ.get("GUICHET_NLU_PROCESS") or "1", "GUICHET_NLU_PROCESS"),
+            send_rate=send_rate,
         )

@@ -1,9 +1,14 @@
 """A local fake of the Telegram Bot API over HTTP, for end-to-end tests and the benchmark.
 
 It speaks the documented Bot API (https://core.telegram.org/bots/api) closely enough for
-python-telegram-bot: getMe, getUpdates (long polling), sendMessage (checking the HTML the way
-Telegram does), sendVenue, answerCallbackQuery, setMyCommands, … Tests inject updates as people
-would send them and read what the bot sent. Listens on 127.0.0.1 only.
+python-telegram-bot: getMe, getUpdates (long polling; an update comes again until a later call's offset
+confirms it), sendMessage (checking the HTML the way Telegram does), sendVenue, answerCallbackQuery,
+setMyCommands, … Tests inject updates as people would send them and read what the bot sent. Listens on
+127.0.0.1 only.
+
+`Faults` make it behave like Telegram under load (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+flood control per bot and per chat (HTTP 429 with `retry_after`), a seeded share of HTTP 502, and connections
+dropped without an answer. A refused or dropped call is not delivered (not in `calls`); `refused` counts them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Callable, Dict, List, Optional, Set
@@ -52,6 +60,42 @@ def html_problem(text: str) -> Optional[str]:
 
 
 @dataclass
+class Faults:
+    """What goes wrong, as on Telegram under load. Rates are messages per second (0: no limit); a bucket holds
+    `*_burst` messages, so a short burst passes and a steady flow is held to the rate."""
+
+    bot_rate: float = 0.0
+    bot_burst: int = 30
+    chat_rate: float = 0.0
+    chat_burst: int = 3
+    error_share: float = 0.0  # calls answered HTTP 502 Bad Gateway
+    drop_share: float = 0.0  # calls whose connection is closed without an answer
+    seed: int = 0
+
+    @classmethod
+    def telegram(cls, seed: int = 0, error_share: float = 0.03, drop_share: float = 0.0) -> "Faults":
+        """Telegram's documented limits: about 30 messages a second overall, about 1 a second in one chat."""
+        return cls(bot_rate=30.0, bot_burst=30, chat_rate=1.0, chat_burst=3, error_share=error_share,
+                   drop_share=drop_share, seed=seed)
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = float(burst), time.monotonic()
+
+    def wait(self) -> float:
+        """0 when a message may go now (and takes its place), else the seconds until one may."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
 class Call:
     """One request the bot made."""
 
@@ -77,13 +121,20 @@ class Call:
 class FakeBotAPI:
     """The fake server: `await start()`, inject updates, `await wait_for_replies(...)`, `await stop()`."""
 
-    def __init__(self, token: str = "123456:TEST-TOKEN"):
+    def __init__(self, token: str = "123456:TEST-TOKEN", faults: Optional[Faults] = None):
         self.token = token
+        self.faults = faults or Faults()
+        self._random = random.Random(self.faults.seed)
+        self._bot_bucket: Optional[_Bucket] = None
+        self._chat_buckets: Dict[int, _Bucket] = {}
+        self.refused: Counter = Counter()  # "429", "502", "dropped"
+        self.drop_next = 0  # drop the connection of the next n calls (other than getUpdates)
         self.calls: List[Call] = []
         self.updates: List[Dict[str, Any]] = []
         self.injected_at: Dict[int, float] = {}
         self.blocked: Set[int] = set()
         self.first_poll_at: Optional[float] = None
+        self.polls = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
@@ -135,6 +186,13 @@ class FakeBotAPI:
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         if method != "getUpdates":
+            fault = self._fault(method, params)
+            if fault == "drop":
+                self.refused["dropped"] += 1
+                request.transport.abort()  # the client sees the connection reset, with no answer
+                return web.Response(status=499)
+            if fault is not None:
+                return fault
             self.calls.append(Call(method, params))
             self._new_call.set()
         try:
@@ -142,6 +200,41 @@ class FakeBotAPI:
         except _APIError as error:
             return web.json_response({"ok": False, "error_code": error.code, "description": error.description}, status=error.code)
         return web.json_response({"ok": True, "result": result})
+
+    def set_faults(self, faults: Faults) -> None:
+        self.faults, self._random = faults, random.Random(faults.seed)
+        self._bot_bucket, self._chat_buckets = None, {}
+
+    def _fault(self, method: str, params: Dict[str, Any]):
+        """None when the call goes through; else 'drop' or the error response (429 or 502)."""
+        faults = self.faults
+        if self.drop_next > 0:
+            self.drop_next -= 1
+            return "drop"
+        if faults.drop_share and self._random.random() < faults.drop_share:
+            return "drop"
+        if faults.error_share and self._random.random() < faults.error_share:
+            self.refused["502"] += 1
+            return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
+        if not method.startswith("send") or "chat_id" not in params:
+            return None
+        wait = 0.0
+        if faults.chat_rate:
+            chat = int(params["chat_id"])
+            bucket = self._chat_buckets.setdefault(chat, _Bucket(faults.chat_rate, faults.chat_burst))
+            wait = bucket.wait()
+        if not wait and faults.bot_rate:
+            if self._bot_bucket is None:
+                self._bot_bucket = _Bucket(faults.bot_rate, faults.bot_burst)
+            wait = self._bot_bucket.wait()
+            if wait and faults.chat_rate:  # refused: the chat's place is given back
+                self._chat_buckets[int(params["chat_id"])].tokens += 1
+        if not wait:
+            return None
+        self.refused["429"] += 1
+        retry_after = max(1, math.ceil(wait))
+        return web.json_response({"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                                  "parameters": {"retry_after": retry_after}}, status=429)
 
     # -- Bot API methods -----------------------------------------------------------------
     async def _api_getme(self, params):
@@ -162,6 +255,7 @@ class FakeBotAPI:
     async def _api_getupdates(self, params):
         if self.first_poll_at is None:
             self.first_poll_at = time.monotonic()
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)

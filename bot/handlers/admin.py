@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
-
+from bot.assistant import Reply
 from bot.assistant.texts import command_name, escape
 from bot.context import GuichetContext
-from bot.handlers.common import command_parts
+from bot.handlers.common import command_parts, send_replies
 from bot.handlers.conversation import command
 from bot.handover.roster import EMPTY, Roster, RosterError, parse_telegram_id
 
@@ -26,7 +25,7 @@ async def reload(update: Update, context: GuichetContext) -> None:
     lines += [f"<code>{escape(str(p))}</code>" for p in outcome.problems[:MAX_PROBLEMS_SHOWN]]
     if len(outcome.problems) > MAX_PROBLEMS_SHOWN:
         lines.append(escape(f"… and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more: run 'guichet kb validate'"))
-    await context.bot.send_message(update.effective_chat.id, "\n".join(lines), parse_mode=ParseMode.HTML)
+    await send_replies(update, context, [Reply("\n".join(lines), "en")])
 
 
 ROSTER_COMMANDS = ("interpreters", "interpreter_add", "interpreter_remove", "interpreter_pause", "interpreter_resume")
@@ -44,7 +43,7 @@ async def roster(update: Update, context: GuichetContext) -> None:
         return
     name, argument = command_parts(update.effective_message.text)
     text = await data.run(roster_command, data.desk.roster, command_name(name), argument)
-    await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
+    await send_replies(update, context, [Reply(text, "en")])
 
 
 def roster_command(service: Roster, name: str, argument: str) -> str:

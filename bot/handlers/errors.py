@@ -5,25 +5,24 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
 
 from bot.context import GuichetContext
-from bot.handlers.common import respond
+from bot.handlers.common import sender_of
 from bot.logs import log_failure
 
 logger = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: GuichetContext) -> None:
-    """Blocked bot: drop silently. Anything else: log it and apologise in the person's language."""
+    """Log the failure by type and place; apologise in the person's language (through the courier, like any reply).
+
+    Sending problems never reach here: the courier handles them (bot/delivery.py)."""
     update_id = getattr(update, "update_id", None)
-    if isinstance(context.error, Forbidden):
-        logger.info("update %s: the person blocked the bot or left; reply dropped", update_id)
-        return
     log_failure(logger, f"update {update_id}", context.error)
-    front = context.bot_data.front
-    if isinstance(update, Update) and update.effective_chat and front is not None:
+    data = context.bot_data
+    if isinstance(update, Update) and update.effective_chat and data.front is not None and data.courier is not None:
         try:
-            await respond(update, context, front.error)
-        except (TelegramError, Exception):  # the apology itself may fail; nothing more to do
-            logger.warning("update %s: could not send the apology", update_id)
+            replies = await data.run(data.front.error, sender_of(update))
+            await data.courier.post(replies, update.effective_chat.id, handled=update.update_id, apology=True)
+        except Exception as error:  # the apology itself may fail; nothing more to do
+            log_failure(logger, f"update {update_id}: could not queue the apology", error, logging.WARNING)

@@ -2,7 +2,8 @@
 
 `tables` holds every table; each other module owns the queries of one concern and hands out frozen values,
 never ORM rows: `knowledge` (the live knowledge), `people` (pseudonyms, the secret), `gaps` (counts of
-unanswered messages), `handovers` (roster, open requests, relayed messages). `Storage` opens them together.
+unanswered messages), `handovers` (roster, open requests, relayed messages), `outbox` (every reply until sent, every
+fetched update until handled). `Storage` opens them together.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from knowledge.storage.errors import NotOnRoster, StorageError, TakeOutcome
 from knowledge.storage.gaps import GapCounters
 from knowledge.storage.handovers import Handovers
 from knowledge.storage.knowledge import KnowledgeTables
+from knowledge.storage.outbox import Inbox, Outbox, Outgoing
 from knowledge.storage.people import People, Person, load_secret
 from knowledge.storage.tables import metadata
 
 __all__ = ["Storage", "StorageError", "NotOnRoster", "TakeOutcome", "KnowledgeTables", "People", "Person", "GapCounters",
-           "Handovers", "load_secret", "metadata", "create_db_engine", "open_engine"]
+           "Handovers", "Inbox", "Outbox", "Outgoing", "load_secret", "metadata", "create_db_engine", "open_engine"]
 
 
 class Storage:
@@ -29,6 +31,8 @@ class Storage:
         self.people = People(self.engine, secret)
         self.gaps = GapCounters(self.engine)
         self.handovers = Handovers(self.engine, self.people)
+        self.outbox = Outbox(self.engine)
+        self.inbox = Inbox(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

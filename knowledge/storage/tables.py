@@ -109,3 +109,26 @@ handover_notes = Table(
     Column("written_at", DateTime, nullable=False),
 )
 
+# Every message the bot has decided to send, written before it is sent and deleted once Telegram accepted it: a
+# crash or a restart loses no reply (bot/delivery.py). `chat_id` is where it goes; `origin` the chat of the update
+# that caused it (where follow-ups go); `payload` the reply (texts may quote the person during a handover).
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("origin", BigInteger),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+# Updates fetched from Telegram, written before the next getUpdates confirms them, so that a crash between fetching
+# and handling loses none. The payload (the person's message) is erased as soon as the update is handled; the row
+# stays until Telegram can no longer send that update again (its id is below the confirmed offset), so an update
+# sent twice is handled once.
+inbox = Table(
+    "inbox", metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("payload", JSON),
+    Column("handled", Boolean, nullable=False, default=False),
+    Column("received_at", DateTime, nullable=False),
+)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator
 
 from bot.app import build_application
 from bot.assistant import FrontDesk, Parser
 from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.settings import Settings
+from knowledge.storage import Storage
 
 
 @asynccontextmanager
 async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncIterator[FakeBotAPI]:
     """Start the fake server and the bot on `front` (settings `options` override the defaults); stop both afterwards.
 
-    `knowledge_updates` and `desk_tick_seconds` go to `build_application`, everything else to `Settings`.
+    `knowledge_updates`, `desk_tick_seconds`, `drain_seconds` and `pacer` go to `build_application`; `storage` holds
+    the outbox and inbox (default: a new SQLite file); everything else goes to `Settings`.
     With `api`, the bot talks to that (already started) server and leaves it running: a restart in a test.
     """
     api = options.pop("api", None)
@@ -24,10 +28,16 @@ async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncItera
     if own_api:
         api = FakeBotAPI()
         await api.start()
-    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds") if name in options}
+    storage = options.pop("storage", None)
+    own_storage = storage is None
+    if own_storage:
+        folder = tempfile.mkdtemp(prefix="guichet-outbox-")
+        storage = Storage(f"sqlite:///{Path(folder) / 'outbox.sqlite3'}", b"test")
+    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds", "drain_seconds", "pacer")
+                   if name in options}
     settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=api.base_url,
                                    **options)
-    application = build_application(settings, front, parser, **app_options)
+    application = build_application(settings, front, parser, outbox=storage.outbox, inbox=storage.inbox, **app_options)
     await application.initialize()
     await application.post_init(application)
     await application.updater.start_polling(poll_interval=0.0, timeout=1,
@@ -38,7 +48,10 @@ async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncItera
     finally:
         await application.updater.stop()
         await application.stop()
+        await application.post_stop(application)
         await application.shutdown()
         await application.post_shutdown(application)
+        if own_storage:
+            storage.close()
         if own_api:
             await api.stop()
