@@ -84,35 +84,43 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def bot_process(*options: str, log: Optional[Path] = None, **environment: str) -> AsyncIterator[BotProcess]:
-    """Start a fake Bot API and `guichet [options] run` against it (with `environment` added), wait for its first
-    poll; stop both afterwards. With `log`, the bot's whole log (stderr) is written to that file."""
-    api = FakeBotAPI()
-    await api.start()
+async def bot_process(*options: str, log: Optional[Path] = None, api: Optional[FakeBotAPI] = None,
+                      **environment: str) -> AsyncIterator[BotProcess]:
+    """Start a fake Bot API (or use `api`, already started, and leave it running) and `guichet [options] run`
+    against it (with `environment` added), wait for its first poll; stop both afterwards. With `log`, the bot's
+    whole log (stderr) is appended to that file."""
+    own_api = api is None
+    if own_api:
+        api = FakeBotAPI()
+        await api.start()
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url, **environment}
     started = time.monotonic()
-    with open(log or os.devnull, "wb") as stderr:  # a file, never an unread pipe: a chatty bot would block on it
+    polls = api.polls
+    with open(log or os.devnull, "ab") as stderr:  # a file, never an unread pipe: a chatty bot would block on it
         process = subprocess.Popen([sys.executable, "-m", "bot.cli", *options, "run"], env=env, cwd=PROJECT_ROOT,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            while api.first_poll_at is None:
+            while api.polls == polls:
                 if process.poll() is not None:
                     tail = log.read_text(errors="replace")[-2000:] if log else "(run with log= to see why)"
                     raise RuntimeError(f"the bot exited with {process.returncode}: {tail}")
                 await asyncio.sleep(0.01)
             yield BotProcess(api, process, env, started)
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            await api.stop()
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            if own_api:
+                await api.stop()
 
 
 async def _one_run(settings: Settings, workdir: Path, messages: int, rate: float, questions: List[str]) -> Dict[str, float]:
+    # GUICHET_SEND_RATE=0: this measures how fast the bot answers; Telegram's pace is `--flood`'s subject
     async with bot_process(DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}", GUICHET_DATA_DIR=str(workdir),
-                           GUICHET_MODEL_DIR=str(settings.model_dir)) as bot:
+                           GUICHET_MODEL_DIR=str(settings.model_dir), GUICHET_SEND_RATE="0") as bot:
         api = bot.api
         cold_start = api.first_poll_at - bot.started
         users = itertools.count(FIRST_USER)
@@ -215,4 +223,117 @@ def run_bench(settings: Settings, *, messages: int = 3000, rate: float = 30.0, r
         lines.append(f"| {label} | {fmt % statistics.median(values)} | {', '.join(fmt % v for v in values)} | {target} |")
     lines.append(f"| validate + import 1,000 services (s) | {statistics.median(imports):.2f} | "
                  f"{', '.join('%.2f' % v for v in imports)} | ≤ 5 |")
+    return "\n".join(lines)
+
+
+# -- `guichet bench --flood`: a burst under Telegram's limits --------------------------------------------------
+FLOOD_RATE = 30.0  # Telegram's overall limit, messages per second: the ideal pace
+
+
+def flood_plan(people: int, repeaters: int, per_repeater: int, first: int = FIRST_USER) -> Dict[int, List[tuple]]:
+    """`people` each asking one question, and `repeaters` asking `per_repeater` in a row: chat -> [(language, text)].
+    Held-out test questions (never the training data), in every language."""
+    from nlu.training import read_examples
+
+    examples = read_examples(sorted((PROJECT_ROOT / "nlu" / "tests").glob("*.yml")))
+    questions = itertools.cycle([(e.language, e.text) for e in examples if e.intent.startswith("ask_")][::7])
+    plan = {first + n: [next(questions)] for n in range(people)}
+    for n in range(repeaters):
+        plan[first + people + n] = [next(questions) for _ in range(per_repeater)]
+    return plan
+
+
+def expected_replies(plan: Dict[int, List[tuple]], parser, storage, knowledge, catalogs) -> Dict[int, List[List[str]]]:
+    """What each person should receive for each question (texts of sendMessage calls), from an assistant asked
+    directly on `storage` (a database of its own)."""
+    from bot.assistant import Assistant, KnowledgeHolder, Parts, Sender
+    from bot.assistant.values import telegram_key
+    from bot.delivery import CAPTIONED
+
+    assistant = Assistant(Parts.build(storage.people, KnowledgeHolder(knowledge), catalogs, "en"), gaps=storage.gaps)
+    expected = {}
+    for chat, questions in plan.items():
+        expected[chat] = [[r.text for r in assistant.message(Sender(telegram_key(chat), language), text, parser.parse(text))
+                           if r.media is None or r.media.kind not in CAPTIONED] for language, text in questions]
+    return expected
+
+
+def score_flood(api: FakeBotAPI, expected: Dict[int, List[List[str]]]) -> Dict[str, float]:
+    """Questions answered completely, duplicates (messages beyond the expected ones), and when the last expected
+    message arrived."""
+    from collections import Counter
+
+    answered = duplicates = 0
+    last = 0.0
+    for chat, per_question in expected.items():
+        calls = api.sent_to(chat)
+        received = Counter(call.text for call in calls)
+        wanted = Counter(text for texts in per_question for text in texts)
+        duplicates += sum((received - wanted).values())
+        for texts in per_question:
+            if not Counter(texts) - received:
+                answered += 1
+        if calls:
+            last = max(last, max(call.at for call in calls if call.text in wanted) if wanted else 0.0)
+    return {"answered": answered, "questions": sum(len(q) for q in expected.values()), "duplicates": duplicates,
+            "last_at": last}
+
+
+async def _flood_run(settings: Settings, workdir: Path, plan, expected, seed: int) -> Dict[str, float]:
+    from bot.devtools.fake_bot_api import Faults
+
+    api = FakeBotAPI(faults=Faults.telegram(seed=seed, error_share=0.03))
+    await api.start()
+    try:
+        async with bot_process(api=api, DATABASE_URL=f"sqlite:///{workdir / f'flood-{seed}.sqlite3'}",
+                               GUICHET_DATA_DIR=str(workdir), GUICHET_MODEL_DIR=str(settings.model_dir)):
+            sent_before = len(api.calls)
+            begin = time.monotonic()
+            for chat, questions in plan.items():
+                for language, text in questions:
+                    api.send_text(chat, text, language)
+            total = sum(len(q) for q in expected.values())
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and score_flood(api, expected)["answered"] < total:
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(2.0)  # late duplicates
+            score = score_flood(api, expected)
+            messages = len([c for c in api.calls[sent_before:] if c.method.startswith("send")])
+        return {**score, "last": score["last_at"] - begin, "ideal": messages / FLOOD_RATE, "messages": messages,
+                "429": api.refused["429"], "502": api.refused["502"]}
+    finally:
+        await api.stop()
+
+
+def run_flood_bench(settings: Settings, *, people: int = 150, repeaters: int = 10, per_repeater: int = 3,
+                    runs: int = 3) -> str:
+    """The burst of issue 13 under Telegram's limits (`Faults.telegram`: 30/s overall, 1/s per chat after 3, 3% of
+    502s), `runs` times with different seeds; a Markdown table of every run and the medians."""
+    from bot.i18n import Catalogs
+    from knowledge.loader import load_directory
+    from knowledge.storage import Storage
+    from nlu.parser import NLUParser, existing_model
+
+    plan = flood_plan(people, repeaters, per_repeater)
+    with tempfile.TemporaryDirectory(prefix="guichet-flood-") as tmp:
+        workdir = Path(tmp)
+        parser = NLUParser(existing_model(settings.model_dir))
+        storage = Storage(f"sqlite:///{workdir / 'expected.sqlite3'}", b"bench")
+        try:
+            expected = expected_replies(plan, parser, storage, load_directory(settings.knowledge_dir).knowledge, Catalogs())
+        finally:
+            storage.close()
+            parser.close()
+        results = []
+        for run in range(runs):
+            results.append(asyncio.run(_flood_run(settings, workdir, plan, expected, seed=run + 1)))
+            print(f"flood run {run + 1}/{runs}: {results[-1]}", file=sys.stderr)
+    lines = ["| run | questions answered | duplicates | messages sent | 429s | 502s | last answer (s) | ideal at 30/s (s) "
+             "| target: 1.3 × ideal + 3 (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    for n, r in enumerate(results, 1):
+        lines.append(f"| {n} | {r['answered']}/{r['questions']} | {r['duplicates']} | {r['messages']} | {r['429']} | "
+                     f"{r['502']} | {r['last']:.1f} | {r['ideal']:.1f} | {1.3 * r['ideal'] + 3:.1f} |")
+    med = {key: statistics.median(r[key] for r in results) for key in ("answered", "duplicates", "last", "ideal")}
+    lines.append(f"| median | {med['answered']:.0f}/{results[0]['questions']} | {med['duplicates']:.0f} | | | | "
+                 f"{med['last']:.1f} | {med['ideal']:.1f} | {1.3 * med['ideal'] + 3:.1f} |")
     return "\n".join(lines)
