@@ -363,11 +363,14 @@ def cmd_interpreters(args, settings: Settings) -> int:
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
-    Example: guichet bench --messages 3000
+    Example: guichet bench --messages 3000; guichet bench --flood (a burst under Telegram's limits)
     """
-    from bot.devtools.bench import run_bench
+    from bot.devtools.bench import run_bench, run_flood_bench
 
-    print(run_bench(settings, messages=args.messages, rate=args.rate, runs=args.runs))
+    if args.flood:
+        print(run_flood_bench(settings, _model_path(settings), runs=args.runs))
+    else:
+        print(run_bench(settings, messages=args.messages, rate=args.rate, runs=args.runs))
     return 0
 
 
@@ -429,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--messages", type=int, default=3000, help="messages for the throughput run, one simulated person each")
     bench.add_argument("--rate", type=float, default=30.0, help="messages per second for the latency run")
     bench.add_argument("--runs", type=int, default=3, help="repetitions (medians are reported)")
+    bench.add_argument("--flood", action="store_true",
+                       help="150 people at once and 10 asking 3 in a row, through a fake Bot API with Telegram's "
+                            "limits and 3%% of 502s: answered, duplicates, time to the last answer against the ideal")
     return parser
 
 

@@ -34,7 +34,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.assistant import Button, Media, Reply, Sender, Venue
-from bot.assistant.values import telegram_id, telegram_key
+from bot.assistant.values import CAPTIONED, telegram_id, telegram_key
 from bot.keyboards import reply_markup
 from bot.logs import log_failure
 from knowledge.storage import Inbox, Outbox, Outgoing
@@ -51,8 +51,6 @@ UNCONFIRMED = 4  # replies sent but not yet crossed out of the outbox, at most (
 # trip to Telegram this still allows ~35 messages a second, above Telegram's 30
 STALLED_SECONDS = 15.0  # a message whose retries all failed waits this long in its chat's queue, then tries again
 
-# Kinds a caption can go with; the others (sticker, video note, location) get the tag as a message first.
-CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:

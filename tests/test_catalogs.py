@@ -55,12 +55,13 @@ def test_the_nlu_runs_in_its_own_process_unless_turned_off():
 LAYERS = (
     ("bot/assistant/", "assistant"), ("bot/handover/", "handover"), ("bot/devtools/", "devtools"),
     ("bot/handlers/", "telegram"), ("bot/app.py", "telegram"), ("bot/context.py", "telegram"),
-    ("bot/keyboards.py", "telegram"), ("bot/http.py", "telegram"), ("bot/cli.py", "composition"),
+    ("bot/keyboards.py", "telegram"), ("bot/http.py", "telegram"), ("bot/delivery.py", "telegram"),
+    ("bot/cli.py", "composition"),
     ("bot/terminal.py", "frontend"), ("bot/knowledge_updates.py", "frontend"),
     ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/logs.py", "support"), ("bot/__init__.py", "support"),
     ("nlu/", "nlu"), ("knowledge/storage/", "storage"), ("knowledge/", "knowledge"),
 )
-UPPER = ("bot.app", "bot.context", "bot.handlers", "bot.keyboards", "bot.http", "bot.cli", "bot.devtools", "bot.terminal",
+UPPER = ("bot.app", "bot.context", "bot.handlers", "bot.keyboards", "bot.http", "bot.delivery", "bot.cli", "bot.devtools", "bot.terminal",
          "bot.knowledge_updates")
 FORBIDDEN = {
     "assistant": ("telegram", "rasa", "sqlalchemy", "bot.handover", *UPPER),

@@ -62,6 +62,10 @@ class Venue:
     address: str
 
 
+# Kinds of media a text goes with as its caption; the others (sticker, video note, location) get it as a message first.
+CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
+
+
 @dataclass(frozen=True)
 class Media:
     """A photo, document, voice note… relayed between a person and an interpreter, by Telegram file id."""

@@ -248,7 +248,7 @@ def expected_replies(plan: Dict[int, List[tuple]], parser, storage, knowledge, c
     directly on `storage` (a database of its own)."""
     from bot.assistant import Assistant, KnowledgeHolder, Parts, Sender
     from bot.assistant.values import telegram_key
-    from bot.delivery import CAPTIONED
+    from bot.assistant.values import CAPTIONED
 
     assistant = Assistant(Parts.build(storage.people, KnowledgeHolder(knowledge), catalogs, "en"), gaps=storage.gaps)
     expected = {}
@@ -305,7 +305,7 @@ async def _flood_run(settings: Settings, workdir: Path, plan, expected, seed: in
         await api.stop()
 
 
-def run_flood_bench(settings: Settings, *, people: int = 150, repeaters: int = 10, per_repeater: int = 3,
+def run_flood_bench(settings: Settings, model: Path, *, people: int = 150, repeaters: int = 10, per_repeater: int = 3,
                     runs: int = 3) -> str:
     """The burst of issue 13 under Telegram's limits (`Faults.telegram`: 30/s overall, 1/s per chat after 3, 3% of
     502s), `runs` times with different seeds; a Markdown table of every run and the medians."""
@@ -317,7 +317,7 @@ def run_flood_bench(settings: Settings, *, people: int = 150, repeaters: int = 1
     plan = flood_plan(people, repeaters, per_repeater)
     with tempfile.TemporaryDirectory(prefix="guichet-flood-") as tmp:
         workdir = Path(tmp)
-        parser = NLUParser(existing_model(settings.model_dir))
+        parser = NLUParser(existing_model(model))
         storage = Storage(f"sqlite:///{workdir / 'expected.sqlite3'}", b"bench")
         try:
             expected = expected_replies(plan, parser, storage, load_directory(settings.knowledge_dir).knowledge, Catalogs())
