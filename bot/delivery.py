@@ -192,7 +192,6 @@ class UpdateLedger:
         self._marked: Set[int] = set()  # marked handled together with their replies
         self._unmarked: List[int] = []
         self._flusher: Optional[asyncio.Task] = None
-        self.counts: Counter = Counter()
 
     async def received(self, updates: Sequence[Update], offset: Optional[int]) -> None:
         """Store what getUpdates returned before the next call confirms it (polling)."""
@@ -200,9 +199,7 @@ class UpdateLedger:
             if self.inbox is not None and offset:
                 await self.run(self.inbox.receive, [], offset)
             return
-        new = await self.run(self.inbox.receive, [(u.update_id, u.to_dict()) for u in updates], offset)
-        self._fresh |= new
-        self.counts["redelivered"] += len(updates) - len(new)
+        self._fresh |= await self.run(self.inbox.receive, [(u.update_id, u.to_dict()) for u in updates], offset)
 
     async def replay(self, bot: Bot) -> List[Update]:
         """The updates a stop left unhandled, to be handled first."""
@@ -215,7 +212,6 @@ class UpdateLedger:
             if update is not None:
                 self._fresh.add(update_id)
                 updates.append(update)
-        self.counts["replayed"] += len(updates)
         return updates
 
     async def claim(self, update: Update, polling: bool) -> bool:
@@ -324,7 +320,6 @@ class Courier:
         """Queue what a stop left in the outbox (before any new update is handled: order is kept)."""
         stored = await self.run(self.outbox.pending)
         self._enqueue(stored)
-        self.counts["restored"] += len(stored)
         return len(stored)
 
     def pending_relays(self) -> Set[int]:

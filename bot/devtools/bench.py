@@ -273,8 +273,7 @@ def score_flood(api: FakeBotAPI, expected: Dict[int, List[List[str]]]) -> Dict[s
         for texts in per_question:
             if not Counter(texts) - received:
                 answered += 1
-        if calls:
-            last = max(last, max(call.at for call in calls if call.text in wanted) if wanted else 0.0)
+        last = max([last] + [call.at for call in calls if call.text in wanted])
     return {"answered": answered, "questions": sum(len(q) for q in expected.values()), "duplicates": duplicates,
             "last_at": last}
 

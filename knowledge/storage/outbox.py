@@ -60,9 +60,6 @@ class Outbox:
             return [Outgoing(r.id, r.chat_id, r.origin, r.payload)
                     for r in conn.execute(select(outbox).order_by(outbox.c.id))]
 
-    def count(self) -> int:
-        return len(self.pending())
-
 
 def _mark_handled(conn, update_ids: Iterable[int]) -> None:
     conn.execute(update(inbox).where(inbox.c.update_id.in_(list(update_ids))).values(handled=True, payload=None))
