@@ -178,6 +178,24 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
 
 
 # -- updates -----------------------------------------------------------------------------------------
+NAME_FIELDS = ("first_name", "last_name", "username", "title")
+
+
+def without_names(payload: Any) -> Any:
+    """The update as stored in the inbox: every name and username Telegram sent is blanked (Guichet never uses
+    them; only ids and language codes), so a crash leaves no name on disk."""
+    if isinstance(payload, dict):
+        return {key: ("-" if key == "first_name" else "") if key in NAME_FIELDS else without_names(value)
+                for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [without_names(value) for value in payload]
+    return payload
+
+
+def _stored(update: Update) -> tuple:
+    return update.update_id, without_names(update.to_dict())
+
+
 class UpdateLedger:
     """Which fetched updates are new, which to replay after a crash, which are handled (see the module docstring).
 
@@ -199,7 +217,7 @@ class UpdateLedger:
             if self.inbox is not None and offset:
                 await self.run(self.inbox.receive, [], offset)
             return
-        self._fresh |= await self.run(self.inbox.receive, [(u.update_id, u.to_dict()) for u in updates], offset)
+        self._fresh |= await self.run(self.inbox.receive, [_stored(u) for u in updates], offset)
 
     async def replay(self, bot: Bot) -> List[Update]:
         """The updates a stop left unhandled, to be handled first."""
@@ -224,7 +242,7 @@ class UpdateLedger:
         if polling:
             return False
         # a webhook: the update arrives here first
-        new = await self.run(self.inbox.receive, [(update.update_id, update.to_dict())], None)
+        new = await self.run(self.inbox.receive, [_stored(update)], None)
         return update.update_id in new
 
     def marked(self, update_id: int) -> None:

@@ -169,10 +169,14 @@ async def test_the_ledger_handles_each_update_once_and_keeps_the_unhandled_ones(
 
     bot = Bot("123:ABC")
     ledger = UpdateLedger(sqlite_storage.inbox, _inline)
-    payload = {"update_id": 11, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-                                            "from": {"id": 5, "is_bot": False, "first_name": "P"}, "text": "salam"}}
+    payload = {"update_id": 11, "message": {"message_id": 1, "date": 0,
+                                            "chat": {"id": 5, "type": "private", "first_name": "Zorblatt"},
+                                            "from": {"id": 5, "is_bot": False, "first_name": "Zorblatt",
+                                                     "username": "zorb", "language_code": "ar"}, "text": "salam"}}
     update = Update.de_json(payload, bot)
     await ledger.received([update], None)
+    stored = str(sqlite_storage.inbox.unhandled())
+    assert "salam" in stored and "Zorblatt" not in stored and "zorb" not in stored  # names never reach the disk
     assert await ledger.claim(update, polling=True)
     await ledger.received([update], None)  # not confirmed yet: Telegram sends it again
     assert not await ledger.claim(update, polling=True)
@@ -180,6 +184,7 @@ async def test_the_ledger_handles_each_update_once_and_keeps_the_unhandled_ones(
     later = UpdateLedger(sqlite_storage.inbox, _inline)
     replayed = await later.replay(bot)
     assert [u.update_id for u in replayed] == [11] and replayed[0].message.text == "salam"
+    assert replayed[0].effective_user.language_code == "ar"
     assert await later.claim(replayed[0], polling=True)
     await later.received([update], None)
     assert not await later.claim(update, polling=True)
