@@ -197,8 +197,7 @@ def file_base_url(base_url: str) -> str:
 
 def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, outbox: Outbox, inbox: Optional[Inbox],
                       on_shutdown: Iterable[Callable[[], None]] = (), knowledge_updates: Optional[KnowledgeUpdates] = None,
-                      desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS,
-                      pacer: Optional[Pacer] = None) -> Application:
+                      desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
 
     Every update goes to `front`: the assistant, or the interpreting desk in front of it (which also gets its
@@ -209,7 +208,7 @@ def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, o
     ledger = UpdateLedger(inbox)
     bot = InboxBot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
                    base_file_url=file_base_url(settings.telegram_api_base_url), request=AiohttpRequest(CONNECTIONS),
-                   get_updates_request=AiohttpRequest(1), rate_limiter=pacer or Pacer(settings.send_rate), ledger=ledger)
+                   get_updates_request=AiohttpRequest(1), rate_limiter=Pacer(settings.send_rate), ledger=ledger)
     application = (
         ApplicationBuilder()
         .bot(bot)

@@ -24,6 +24,7 @@ import logging
 import random
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Coroutine, Deque, Dict, Iterable, List, Optional, Sequence, Set
 
@@ -96,16 +97,12 @@ class Pacer(BaseRateLimiter[None]):
         return limiter
 
     async def _paced(self, chat: Optional[int], callback, args, kwargs):
-        if chat is None or self._chat_rate <= 0:
-            if chat is not None and self._overall is not None:
-                async with self._overall:
-                    return await callback(*args, **kwargs)
+        """Calls about a chat take the chat's own turn first (a busy chat never holds overall capacity), then one
+        of the overall places; calls about no chat (getMe, setMyCommands, answerCallbackQuery) are not paced."""
+        own = self._chat_limiter(chat) if chat is not None and self._chat_rate > 0 else nullcontext()
+        overall = self._overall if chat is not None and self._overall is not None else nullcontext()
+        async with own, overall:
             return await callback(*args, **kwargs)
-        async with self._chat_limiter(chat):  # the chat's own turn first: a busy chat never holds overall capacity
-            if self._overall is None:
-                return await callback(*args, **kwargs)
-            async with self._overall:
-                return await callback(*args, **kwargs)
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: Dict[str, Any],
                               endpoint: str, data: Dict[str, Any], rate_limit_args: None) -> Any:

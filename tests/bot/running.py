@@ -19,7 +19,7 @@ from knowledge.storage import Storage
 async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncIterator[FakeBotAPI]:
     """Start the fake server and the bot on `front` (settings `options` override the defaults); stop both afterwards.
 
-    `knowledge_updates`, `desk_tick_seconds`, `drain_seconds` and `pacer` go to `build_application`; `storage` holds
+    `knowledge_updates`, `desk_tick_seconds` and `drain_seconds` go to `build_application`; `storage` holds
     the outbox and inbox (default: a new SQLite file); everything else goes to `Settings`.
     With `api`, the bot talks to that (already started) server and leaves it running: a restart in a test.
     """
@@ -33,7 +33,7 @@ async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncItera
     if own_storage:
         folder = tempfile.mkdtemp(prefix="guichet-outbox-")
         storage = Storage(f"sqlite:///{Path(folder) / 'outbox.sqlite3'}", b"test")
-    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds", "drain_seconds", "pacer")
+    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds", "drain_seconds")
                    if name in options}
     settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=api.base_url,
                                    **options)
