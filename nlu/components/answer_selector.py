@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import vstack
 from sklearn.linear_model import LogisticRegression
 
-from nlu.components.intent_classifier import fast_coefficients
+from nlu.components.linear import fast_coefficients, fit_compact
 
 logger = logging.getLogger(__name__)
 RESPONSE_SELECTOR = "response_selector"  # Rasa's output key, read by nlu.parser
@@ -64,7 +64,7 @@ class AnswerSelector(GraphComponent):
             C=float(self.config["C"]), max_iter=int(self.config["max_iter"]),
             random_state=self.config["random_state"], class_weight=self.config["class_weight"],
         )
-        self.model.fit(_features(examples), [m.get(INTENT_RESPONSE_KEY) for m in examples])
+        fit_compact(self.model, _features(examples), [m.get(INTENT_RESPONSE_KEY) for m in examples])
         import skops.io as sio
 
         with self._model_storage.write_to(self._resource) as model_dir:

@@ -17,19 +17,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.base import clone
 
+from nlu.components.linear import fast_coefficients, fit_compact
+
 logger = logging.getLogger(__name__)
 LANGUAGE = "language"
-
-
-def fast_coefficients(model: Any) -> None:
-    """Store a fitted linear model's weights column-major, in place; predictions are unchanged.
-
-    scikit-learn predicts with `X @ coef_.T`. With X sparse, SciPy needs `coef_.T` contiguous and otherwise
-    copies the whole weight matrix (classes × n-gram vocabulary, tens of MB) for every message: that copy
-    was more than half of the parse time of the twelve-language model.
-    """
-    if getattr(model, "coef_", None) is not None:
-        model.coef_ = np.asfortranarray(model.coef_)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -57,11 +48,14 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get("text")]
-        super().train(training_data)
-        if not examples or not self.config["experts"]:
-            return self._resource
+        if not examples:
+            return super().train(training_data)
         X = self._create_X(examples).tocsr()
         y = np.array([e.get(INTENT) for e in examples])
+        fit_compact(self.clf, X, y)  # Rasa's own train() fits self.clf on X: the same model, slower
+        self.persist()
+        if not self.config["experts"]:
+            return self._resource
         languages = np.array([e.get(LANGUAGE) or "" for e in examples])
         for language in self.config["experts"]:
             rows = np.flatnonzero(languages == language)
@@ -69,8 +63,7 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
                 logger.warning("no expert for %s: too few examples", language)
                 continue
             columns = np.unique(X[rows].indices)
-            model = clone(self.clf)
-            model.fit(X[rows][:, columns], y[rows])
+            model = fit_compact(clone(self.clf), X[rows][:, columns], y[rows])
             self.experts[language] = (columns, model)
         self._persist_experts()
         return self._resource

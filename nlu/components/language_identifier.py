@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components.intent_classifier import fast_coefficients
+from nlu.components.linear import fast_coefficients
 
 logger = logging.getLogger(__name__)
 
