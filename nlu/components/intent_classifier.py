@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.base import clone
 
-from nlu.components.linear import fast_coefficients, fit_compact
+from nlu.components.linear import column_positions, fast_coefficients, fit_compact, select_columns
 
 logger = logging.getLogger(__name__)
 LANGUAGE = "language"
@@ -88,8 +88,12 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
             if expert is None:
                 continue
             columns, model = expert
+            cache = self.__dict__.setdefault("_positions", {})
+            positions = cache.get(message.get(LANGUAGE))
+            if positions is None:
+                positions = cache[message.get(LANGUAGE)] = column_positions(columns, X.shape[1])
             mixed = probabilities[row] * (1 - weight)
-            local = model.predict_proba(X[row][:, columns])[0]
+            local = model.predict_proba(select_columns(X[row], positions, len(columns)))[0]
             for name, p in zip(model.classes_, local):
                 mixed[classes.index(name)] += weight * p
             probabilities[row] = mixed

@@ -22,6 +22,22 @@ def fast_coefficients(model: Any) -> None:
         model.coef_ = np.asfortranarray(model.coef_)
 
 
+def column_positions(columns: np.ndarray, width: int) -> np.ndarray:
+    """For each of `width` columns, its position among the sorted `columns`, or -1."""
+    positions = np.full(width, -1, dtype=np.int64)
+    positions[columns] = np.arange(len(columns))
+    return positions
+
+
+def select_columns(X: Any, positions: np.ndarray, width: int) -> csr_matrix:
+    """`X[:, columns]` for a few rows, by mapping their non-zeros (SciPy's column indexing walks every column)."""
+    X = csr_matrix(X)
+    mapped = positions[X.indices]
+    keep = mapped >= 0
+    indptr = np.concatenate(([0], np.cumsum(keep)))[X.indptr]
+    return csr_matrix((X.data[keep], mapped[keep], indptr), shape=(X.shape[0], width))
+
+
 def column_groups(X: Any) -> Tuple[np.ndarray, np.ndarray]:
     """For each column of X, the number of its group of identical columns (-1 for a column of zeros), and
     one column of each group."""

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack, random as sparse_random
 from sklearn.linear_model import LogisticRegression
 
-from nlu.components.linear import column_groups, fit_compact
+from nlu.components.linear import column_groups, column_positions, fit_compact, select_columns
 
 
 def _problem(seed: int = 3):
@@ -40,3 +40,12 @@ def test_compact_fit_predicts_like_the_plain_fit():
     np.testing.assert_allclose(compact.coef_, plain.coef_, atol=1e-4)
     np.testing.assert_allclose(compact.predict_proba(X), plain.predict_proba(X), atol=1e-5)
     assert np.all(compact.coef_[:, -5:] == 0)
+
+
+def test_selected_columns_are_those_of_scipy_column_indexing():
+    X, _ = _problem()
+    columns = np.array([0, 3, 7, 41, 99, 104])
+    selected = select_columns(X[10:20], column_positions(columns, X.shape[1]), len(columns))
+    assert selected.shape == (10, 6)
+    np.testing.assert_array_equal(selected.toarray(), X[10:20][:, columns].toarray())
+    assert selected.nnz > 0
