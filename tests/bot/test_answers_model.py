@@ -69,19 +69,6 @@ def test_each_answer_asked_in_three_languages(assistant, knowledge, say, answer_
     _check(assistant, knowledge, say, answer_id, language, text)
 
 
-# Known gap: the Arabic orange-card question gets "Which one is closest?" with the orange-card answer first and
-# this one second (the intent classifier hesitates between asylum, job training and work rights).
-KNOWN_GAPS = {("asylum-seeker-work", "ar")}
-
-
-@pytest.mark.parametrize("answer_id, language", [
-    pytest.param(a, code, marks=pytest.mark.xfail(strict=True, reason="README, Answers: known gap"))
-    if (a, code) in KNOWN_GAPS else (a, code) for a, texts in EXAMPLES.items() for code in texts])
+@pytest.mark.parametrize("answer_id, language", [(a, code) for a, texts in EXAMPLES.items() for code in texts])
 def test_the_three_questions_of_the_issue_get_their_specific_answers(assistant, knowledge, say, answer_id, language):
     _check(assistant, knowledge, say, answer_id, language, EXAMPLES[answer_id][language])
-
-
-def test_the_arabic_orange_card_question_offers_the_work_answer_among_the_closest(assistant, knowledge, say):
-    replies = say(assistant, Sender("t:ar-orange", "ar"), EXAMPLES["asylum-seeker-work"]["ar"])
-    assert [b.action for row in replies[0].buttons for b in row] == [
-        "ans:orange-card", "ans:asylum-seeker-work", "none:ask_job_training", "human"]
