@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+from nlu.junk import junk_reason
+
 logger = logging.getLogger(__name__)
 
 MAX_PARSE_CHARS = 2000
@@ -171,10 +173,10 @@ class NLUParser(BatchingParser):
 
         cleaned = [_clean(t) for t in texts]
         results: List[Optional[ParseResult]] = [None] * len(texts)
-        todo = [i for i, text in enumerate(cleaned) if text]
         for i, text in enumerate(cleaned):
-            if not text:
+            if not text or junk_reason(texts[i]):  # no language either: the person's stays as it was
                 results[i] = ParseResult(text=texts[i] or "", intent="nlu_fallback", confidence=0.0)
+        todo = [i for i, result in enumerate(results) if result is None]
         if todo:
             output = self._runner.run(
                 inputs={"__message__": [UserMessage(cleaned[i]) for i in todo]},
