@@ -18,6 +18,7 @@ logger = logging.getLogger("guichet")
 
 CONFIG = PROJECT_ROOT / "config.yml"
 NLU_DATA = PROJECT_ROOT / "nlu" / "data"
+EVAL_EXTERNAL = PROJECT_ROOT.parent / "shared" / "eval-external"  # test sets only: never train on them
 NLU_TESTS = PROJECT_ROOT / "nlu" / "tests"
 
 
@@ -185,12 +186,15 @@ def cmd_nlu_test(args, settings: Settings) -> int:
     With --config, trains that pipeline on nlu/data first (cached in models/compare/) to compare pipelines.
     Example: guichet nlu test --out reports/nlu
     Example: guichet nlu test --config nlu/configs/diet.yml --out reports/nlu-diet
+    Example: guichet nlu test --external (public benchmarks in ../shared/eval-external, with lingua's figures)
     """
     import time
 
     from nlu.parser import NLUParser
     from nlu.training import evaluate, read_examples, train
 
+    if args.external:
+        return _nlu_test_external(args, settings)
     test_files = sorted(Path(args.tests).glob("*.yml")) + sorted((Path(args.tests) / "answers").glob("*.yml"))
     if not test_files:
         raise CLIError(f"no test files in {args.tests}")
@@ -210,6 +214,27 @@ def cmd_nlu_test(args, settings: Settings) -> int:
         parser.close()
     print(evaluation.table())
     print(f"\nreports written to {args.out}")
+    return 0
+
+
+def _nlu_test_external(args, settings: Settings) -> int:
+    """`guichet nlu test --external DIR`: language identification and out-of-domain rejection on public text."""
+    from nlu.external import evaluate_external, lingua_detector, read_external, table
+    from nlu.parser import NLUParser
+
+    files = read_external(Path(args.external))
+    if not files:
+        raise CLIError(f"no <dataset>/<lang>.jsonl files in {args.external}")
+    try:
+        lingua = lingua_detector(sorted({line.language for lines in files.values() for line in lines}))
+    except ImportError:
+        print("lingua-language-detector is not installed: its column stays empty")
+        lingua = None
+    parser = NLUParser(Path(args.model) if args.model else _model_path(settings))
+    try:
+        print(table(evaluate_external(parser.parse_many, files, lingua)))
+    finally:
+        parser.close()
     return 0
 
 
@@ -405,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--config", help="train and evaluate this pipeline instead (e.g. nlu/configs/diet.yml)")
     test.add_argument("--tests", default=str(NLU_TESTS), help="folder of test files (default: nlu/tests)")
     test.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "nlu"), help="where to write the reports")
+    test.add_argument("--external", nargs="?", const=str(EVAL_EXTERNAL), metavar="DIR",
+                      help="instead, public text nobody here wrote (default: ../shared/eval-external): language id "
+                           "of Guichet and lingua-language-detector, MASSIVE rejected")
     kb = commands.add_parser("kb", help="validate and import the knowledge files").add_subparsers(dest="kb_command", required=True, metavar="COMMAND")
     validate = add(kb, "validate", cmd_kb_validate)
     validate.add_argument("directory", nargs="?", help="knowledge folder (default: knowledge/data)")

@@ -109,3 +109,25 @@ def test_chat_answers_on_stdout(tmp_path, sqlite_url, nlu_model):
 def test_run_without_token_says_how_to_connect(tmp_path):
     result = run(["run"], env={"TELEGRAM_BOT_TOKEN": "", "GUICHET_DATA_DIR": str(tmp_path)})
     assert result.returncode == 1 and "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+
+
+def test_nlu_test_external_measures_language_id_and_massive_rejection(tmp_path, nlu_model):
+    """The real model and lingua on a small folder shaped like ../shared/eval-external (lines written here)."""
+    lines = {"massive/en.jsonl": [("wake me up at seven tomorrow", "en", "alarm_set"),
+                                  ("play some jazz in the kitchen", "en", "play_music"),
+                                  ("hello there", "en", "general_greet")],
+             "tatoeba_laser/fr.jsonl": [("Il pleut depuis ce matin.", "fr", None), ("Où est la gare ?", "fr", None)],
+             "tico19/ps.jsonl": [("زه غواړم چې ډاکټر ووینم", "ps", None)]}
+    for name, rows in lines.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("".join(json.dumps({"text": t, "lang": lang, "intent": intent}) + "\n"
+                                             for t, lang, intent in rows), encoding="utf-8")
+    result = run(["nlu", "test", "--model", str(nlu_model), "--external", str(tmp_path)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = {line.split(" | ")[0].strip("| ") + "/" + line.split(" | ")[1]: line.split(" | ")
+             for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line and "dataset" not in line}
+    assert set(table) == {"massive/en", "tatoeba_laser/fr", "tico19/ps"}
+    assert table["massive/en"][2] == "3" and table["massive/en"][5].strip(" |").endswith("/2)")  # greeting left out
+    assert table["tatoeba_laser/fr"][3] == "100.0%" and table["tatoeba_laser/fr"][4] == "100.0%"
+    assert table["tico19/ps"][4] == "—"  # lingua does not know Pashto
+    assert "short texts (tatoeba_laser, massive; the 2 languages lingua knows; 5 lines)" in result.stdout
