@@ -27,6 +27,9 @@ ANSWER_CONFIDENT = 0.7
 ANSWER_CANDIDATE = 0.1
 # How much the intent classifier's confidence weighs in the choice of an answer (an exponent; 0: not at all).
 INTENT_WEIGHT = 0.5
+# A message whose runner-up intent is out_of_scope, at less than this below the top intent, is out of scope
+# (an emergency excepted). Chosen on the dev set: out-of-domain rejected 91.7 → 93.1% macro, intents −0.06 point.
+OUT_OF_SCOPE_MARGIN = 0.1
 
 
 class ModelNotFound(FileNotFoundError):
@@ -190,12 +193,16 @@ class NLUParser(BatchingParser):
     def _result(text: str, data: Dict[str, Any]) -> ParseResult:
         intent = data.get("intent") or {}
         name = intent.get("name") or "nlu_fallback"
+        confidence = float(intent.get("confidence") or 0.0)
         ranking = tuple((r["name"], float(r["confidence"])) for r in data.get("intent_ranking") or ())
+        if (len(ranking) > 1 and ranking[0][0] == name and name != "emergency" and ranking[1][0] == "out_of_scope"
+                and ranking[0][1] - ranking[1][1] < OUT_OF_SCOPE_MARGIN):
+            name, confidence = ranking[1]
         answers = answer_ranking(name, data.get("response_selector"), ranking)
         return ParseResult(
             text=text,
             intent=name,
-            confidence=float(intent.get("confidence") or 0.0),
+            confidence=confidence,
             language=data.get("language"),
             language_confidence=float(data.get("language_confidence") or 0.0),
             entities=tuple(data.get("entities") or ()),
