@@ -19,7 +19,6 @@ from nlu.junk import junk_reason
 
 logger = logging.getLogger(__name__)
 
-MAX_PARSE_CHARS = 2000
 # An answer at least this sure (relative to the other answers of its intent) is given directly; below it the
 # person chooses among the closest questions (README, "Answers": chosen on the answer dev set).
 ANSWER_CONFIDENT = 0.7
@@ -87,7 +86,8 @@ def existing_model(model_path: Path) -> Path:
 
 def _clean(text: str) -> str:
     # Rasa reads a leading "/" as a hand-written intent ("/greet"); a person's text is never that.
-    return (text or "").strip().lstrip("/").strip()[:MAX_PARSE_CHARS]
+    # No length cap here: text over nlu.junk.TOO_LONG is junk and never reaches the model.
+    return (text or "").strip().lstrip("/").strip()
 
 
 class _Pending:

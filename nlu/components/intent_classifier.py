@@ -44,7 +44,8 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
-        self.experts: Dict[str, tuple] = {}  # language -> (columns used, fitted model)
+        # language -> (position of each n-gram column among those the expert uses, or -1; fitted model)
+        self.experts: Dict[str, tuple] = {}
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get("text")]
@@ -64,7 +65,7 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
                 continue
             columns = np.unique(X[rows].indices)
             model = fit_compact(clone(self.clf), X[rows][:, columns], y[rows])
-            self.experts[language] = (columns, model)
+            self.experts[language] = (column_positions(columns, X.shape[1]), model)
         self._persist_experts()
         return self._resource
 
@@ -72,8 +73,8 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         import skops.io as sio
 
         with self._model_storage.write_to(self._resource) as model_dir:
-            for language, (columns, model) in self.experts.items():
-                np.save(model_dir / f"expert-{language}.columns.npy", columns)
+            for language, (positions, model) in self.experts.items():
+                np.save(model_dir / f"expert-{language}.columns.npy", np.flatnonzero(positions >= 0))
                 sio.dump(model, model_dir / f"expert-{language}.skops")
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -87,13 +88,9 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
             expert = self.experts.get(message.get(LANGUAGE))
             if expert is None:
                 continue
-            columns, model = expert
-            cache = self.__dict__.setdefault("_positions", {})
-            positions = cache.get(message.get(LANGUAGE))
-            if positions is None:
-                positions = cache[message.get(LANGUAGE)] = column_positions(columns, X.shape[1])
+            positions, model = expert
             mixed = probabilities[row] * (1 - weight)
-            local = model.predict_proba(select_columns(X[row], positions, len(columns)))[0]
+            local = model.predict_proba(select_columns(X[row], positions, model.n_features_in_))[0]
             for name, p in zip(model.classes_, local):
                 mixed[classes.index(name)] += weight * p
             probabilities[row] = mixed
@@ -123,7 +120,8 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
                         if path.exists():
                             model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
                             fast_coefficients(model)
-                            component.experts[language] = (np.load(model_dir / f"expert-{language}.columns.npy"), model)
+                            columns = np.load(model_dir / f"expert-{language}.columns.npy")
+                            component.experts[language] = (column_positions(columns, component.clf.n_features_in_), model)
             except ValueError:
                 logger.warning("the per-language experts could not be loaded; using the shared model only")
         return component
