@@ -8,12 +8,19 @@ voice assistant: out of Guichet's domain) the share that Guichet rejects, its `g
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from nlu.training import REJECTED
+
+# Digests of every external line (normalised), kept in the repository so that the check that none of them is
+# trained on also runs where ../shared/eval-external is absent. Rewrite with `python -m nlu.external DIR`.
+DIGESTS = Path(__file__).resolve().parent / "eval-external.digests"
 
 # Guichet languages that lingua-language-detector 2.1 knows (not Pashto, not Tigrinya).
 LINGUA_LANGUAGES = {"en": "ENGLISH", "fr": "FRENCH", "nl": "DUTCH", "ar": "ARABIC", "fa": "PERSIAN", "so": "SOMALI",
@@ -61,6 +68,39 @@ def read_external(directory: Path) -> Dict[tuple, List[Line]]:
         if lines:
             files[(path.parent.name, path.stem)] = lines
     return files
+
+
+def normalise(text: str) -> str:
+    """Case, accents' composition, punctuation and spacing do not make a line new: "Is it cold outside?" = "is it
+    cold outside"."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()[:16]
+
+
+def external_digests(directory: Optional[Path] = None) -> set:
+    """Digests of the external lines: computed from `directory`, else read from DIGESTS."""
+    if directory is not None:
+        return {digest(line.text) for lines in read_external(directory).values() for line in lines}
+    return set(DIGESTS.read_text(encoding="ascii").split())
+
+
+def training_lines(data_dir: Path) -> List[tuple]:
+    """(file, text) of every training example, read as plain YAML (examples are one per "- " line)."""
+    import yaml
+
+    from nlu.training import data_files
+
+    found = []
+    for path in data_files(data_dir):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    found.append((path.name, line.strip()[2:]))
+    return found
 
 
 def lingua_detector(languages: Sequence[str]) -> Callable[[List[str]], List[Optional[str]]]:
@@ -118,3 +158,10 @@ def table(rows: List[Row]) -> str:
                    f"knows; {total} lines): language-id error Guichet {100 * guichet_errors / total:.2f}% "
                    f"({guichet_errors}), lingua {100 * lingua_errors / total:.2f}% ({lingua_errors})")
     return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m nlu.external DIR: rewrite DIGESTS from the external folder
+    import sys
+
+    DIGESTS.write_text("\n".join(sorted(external_digests(Path(sys.argv[1])))) + "\n", encoding="ascii")
+    print(f"{DIGESTS}: {len(DIGESTS.read_text().split())} digests")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import CONFIG, NLU_DATA, NLU_TESTS
+from bot.cli import CONFIG, EVAL_EXTERNAL, NLU_DATA, NLU_TESTS
 from knowledge.schema import LANGUAGE_CODES
+from nlu.external import digest, external_digests, training_lines
 from nlu.parser import NLUParser
 from nlu.training import data_files, evaluate, model_hash, read_examples, train
 
@@ -68,6 +69,22 @@ def test_test_sets_are_separate_from_training_data():
         texts = [e.text.casefold().strip() for e in read_examples(tests)]
         overlap = [t for t in texts if t in training]
         assert texts and len(overlap) / len(texts) < 0.03, overlap[:10]
+
+
+def test_no_line_of_the_external_benchmarks_is_trained_on():
+    """../shared/eval-external is for testing only (issue 14): none of its lines, up to case, punctuation and
+    spacing, is a training example. Checked against nlu/eval-external.digests, which the next test keeps current."""
+    external = external_digests()
+    assert len(external) > 10_000
+    lines = training_lines(NLU_DATA)
+    assert len(lines) == len(read_examples(data_files(NLU_DATA)))  # every example is read
+    trained = [(name, text) for name, text in lines if digest(text) in external]
+    assert trained == []
+
+
+@pytest.mark.skipif(not EVAL_EXTERNAL.is_dir(), reason="../shared/eval-external is not on this machine")
+def test_the_external_digests_are_those_of_the_external_folder():
+    assert external_digests(EVAL_EXTERNAL) == external_digests(), "rewrite: python -m nlu.external ../shared/eval-external"
 
 
 def test_the_answer_selector_chooses_among_the_answers_of_the_intent(tmp_path):
