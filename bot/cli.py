@@ -388,11 +388,16 @@ def cmd_interpreters(args, settings: Settings) -> int:
 def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
-    Example: guichet bench --messages 3000; guichet bench --flood (a burst under Telegram's limits)
+    Example: guichet bench --messages 3000; guichet bench --flood (a burst under Telegram's limits);
+    guichet bench --parse (CPU per message of the NLU, one at a time and in batches)
     """
     from bot.devtools.bench import run_bench, run_flood_bench
 
-    if args.flood:
+    if args.parse:
+        from bot.devtools.bench import run_parse_bench
+
+        print(run_parse_bench(_model_path(settings), runs=args.runs))
+    elif args.flood:
         print(run_flood_bench(settings, _model_path(settings), runs=args.runs))
     else:
         print(run_bench(settings, messages=args.messages, rate=args.rate, runs=args.runs))
@@ -463,6 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--flood", action="store_true",
                        help="150 people at once and 10 asking 3 in a row, through a fake Bot API with Telegram's "
                             "limits and 3%% of 502s: answered, duplicates, time to the last answer against the ideal")
+    bench.add_argument("--parse", action="store_true",
+                       help="CPU ms per message of the NLU alone at batch sizes 1 and 32: nlu.fast against Rasa's graph runner")
     return parser
 
 

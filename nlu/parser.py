@@ -156,7 +156,7 @@ class NLUParser(BatchingParser):
     `workdir` is where the model is unpacked (a new temporary directory inside it; default: the system's).
     """
 
-    def __init__(self, model_path: Path, workdir: Optional[Path] = None):
+    def __init__(self, model_path: Path, workdir: Optional[Path] = None, *, fast: bool = True):
         from rasa.engine.loader import load_predict_graph_runner
         from rasa.engine.runner.dask import DaskGraphRunner
         from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -167,6 +167,14 @@ class NLUParser(BatchingParser):
         self._metadata, self._runner = load_predict_graph_runner(
             self._storage_dir, self.model_path, LocalModelStorage, DaskGraphRunner
         )
+        # The same components without Rasa's graph runner (nlu.fast); None: Rasa's runner parses.
+        self._fast = None
+        if fast:
+            from nlu.fast import FastPipeline
+
+            self._fast = FastPipeline.from_runner(self._runner)
+            if self._fast is None:
+                logger.warning("this model's pipeline is not the one nlu.fast knows: parsing with Rasa's graph runner")
 
     def close(self) -> None:
         shutil.rmtree(self._storage_dir, ignore_errors=True)
@@ -180,7 +188,10 @@ class NLUParser(BatchingParser):
             if not text or junk_reason(texts[i]):  # no language either: the person's stays as it was
                 results[i] = ParseResult(text=texts[i] or "", intent="nlu_fallback", confidence=0.0)
         todo = [i for i, result in enumerate(results) if result is None]
-        if todo:
+        if todo and self._fast is not None:
+            for i, data in zip(todo, self._fast.parse([cleaned[i] for i in todo])):
+                results[i] = self._result(texts[i], data)
+        elif todo:
             output = self._runner.run(
                 inputs={"__message__": [UserMessage(cleaned[i]) for i in todo]},
                 targets=[self._metadata.nlu_target],

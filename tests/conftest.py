@@ -27,9 +27,15 @@ POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE_URL",
 
 @pytest.fixture(scope="session")
 def nlu_model() -> Path:
-    """The real model for the current config and data: reused when `make setup` trained it, else trained once."""
+    """The real model for the current config and data: reused when `make setup` trained it, else trained once.
+
+    GUICHET_TEST_MODEL=<model.tar.gz> uses that model instead: for trying a change of code that does not change
+    what is trained (its hash differs from the data's); `make test` never sets it."""
     from bot.cli import CONFIG, NLU_DATA
     from nlu.training import train
+
+    if os.environ.get("GUICHET_TEST_MODEL"):
+        return Path(os.environ["GUICHET_TEST_MODEL"])
 
     path, _trained = train(CONFIG, NLU_DATA, PROJECT_ROOT / "models")
     return path

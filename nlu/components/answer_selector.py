@@ -74,7 +74,13 @@ class AnswerSelector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None or not messages:
             return messages
-        probabilities = self.model.predict_proba(_features(messages))
+        return self.process_features(_features(messages), messages)
+
+    def process_features(self, X: Any, messages: List[Message]) -> List[Message]:
+        """`process` on the rows of X already built (see LogisticRegressionIntentClassifier.process_features)."""
+        if self.model is None or not messages:
+            return messages
+        probabilities = self.model.predict_proba(X)
         classes = list(self.model.classes_)
         for row, message in enumerate(messages):
             order = np.argsort(-probabilities[row])

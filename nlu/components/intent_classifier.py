@@ -78,9 +78,11 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
                 sio.dump(model, model_dir / f"expert-{language}.skops")
 
     def process(self, messages: List[Message]) -> List[Message]:
-        if not self.experts:
-            return super().process(messages)
-        X = self._create_X(messages).tocsr()
+        return self.process_features(self._create_X(messages).tocsr(), messages)
+
+    def process_features(self, X: Any, messages: List[Message]) -> List[Message]:
+        """`process` on the rows of X already built (one per message: the sentence features of the featurizers,
+        in pipeline order); nlu.fast builds them without Rasa's per-token features."""
         probabilities = self.clf.predict_proba(X)
         classes = list(self.clf.classes_)
         weight = float(self.config["expert_weight"])
