@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: setup run chat test train nlu-test kb-validate kb-import catalogs i18n-extract i18n-update bench postgres clean
 
-## setup: environment, dependencies, compiled catalogs, trained NLU model, loaded knowledge (quick when nothing changed)
+## setup: environment, dependencies, compiled catalogs, trained NLU model, database schema upgraded, loaded knowledge (quick when nothing changed)
 setup: $(STAMP) catalogs model knowledge
 
 $(STAMP): requirements.lock pyproject.toml
@@ -34,6 +34,7 @@ model: $(STAMP)
 	$(GUICHET) train
 
 knowledge: $(STAMP) catalogs
+	$(GUICHET) db upgrade
 	$(GUICHET) kb import --if-changed
 
 ## run: the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal chat

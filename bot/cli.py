@@ -350,6 +350,49 @@ def cmd_kb_schema(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_upgrade(args, settings: Settings) -> int:
+    """Upgrade the database (DATABASE_URL, default the SQLite file) to the newest schema, in place.
+
+    The bot and every command do it when they open the database; this does only that, for an upgrade
+    done by hand. Example: guichet db upgrade
+    """
+    from knowledge.storage import create_db_engine
+    from knowledge.storage.migrate import head, upgrade
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        before = upgrade(engine)
+    except Exception as error:  # driver, SQLAlchemy and Alembic errors alike
+        raise CLIError(f"cannot upgrade the database: {error}") from error
+    finally:
+        engine.dispose()
+    if before == head():
+        print(f"the database is at the newest schema ({head()})")
+    else:
+        print(f"upgraded the database from {before or 'no version'} to {head()}")
+    return 0
+
+
+def cmd_db_current(args, settings: Settings) -> int:
+    """Print the schema revision of the database and the newest one.
+
+    Example: guichet db current
+    """
+    from knowledge.storage import create_db_engine
+    from knowledge.storage.migrate import current, head
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            revision = current(connection)
+    except Exception as error:
+        raise CLIError(f"cannot read the database: {error}") from error
+    finally:
+        engine.dispose()
+    print(f"database: {revision or 'no version'}; newest: {head()}")
+    return 0
+
+
 def cmd_interpreters(args, settings: Settings) -> int:
     """Manage the interpreter roster: add (or update), list, remove, pause, resume.
 
@@ -456,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     gaps = add(kb, "gaps", cmd_kb_gaps)
     gaps.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     add(kb, "schema", cmd_kb_schema)
+    db = commands.add_parser("db", help="the database schema (versioned migrations)").add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    add(db, "upgrade", cmd_db_upgrade)
+    add(db, "current", cmd_db_current)
     interpreters = add(commands, "interpreters", cmd_interpreters)
     interpreters.add_argument("action", choices=("add", "list", "remove", "pause", "resume"))
     interpreters.add_argument("--telegram-id", type=_telegram_id, help="the interpreter's numeric Telegram user id")

@@ -97,6 +97,8 @@ def postgres_url() -> str:
     engine = create_engine(POSTGRES_URL, future=True)
     try:
         metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     finally:
         engine.dispose()
     return POSTGRES_URL

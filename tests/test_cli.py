@@ -23,7 +23,7 @@ def run(args, stdin: str = "", env=None, cwd=None):
 
 def test_every_command_has_help_with_an_example():
     for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["kb", "gaps"], ["kb", "schema"], ["bench"],
-                    ["interpreters"]):
+                    ["interpreters"], ["db", "upgrade"], ["db", "current"]):
         result = run(command + ["--help"])
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
@@ -131,3 +131,21 @@ def test_nlu_test_external_measures_language_id_and_massive_rejection(tmp_path, 
     assert table["tatoeba_laser/fr"][3] == "100.0%" and table["tatoeba_laser/fr"][4] == "100.0%"
     assert table["tico19/ps"][4] == "—"  # lingua does not know Pashto
     assert "short texts (tatoeba_laser, massive; the 2 languages lingua knows; 5 lines)" in result.stdout
+
+
+def test_db_upgrade_versions_a_database_made_before_migrations(tmp_path):
+    """`guichet db upgrade` on a database whose tables `create_all` made (no version): stamped and upgraded."""
+    from sqlalchemy import create_engine
+
+    from knowledge.storage import metadata
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(url, future=True)
+    metadata.create_all(engine)
+    engine.dispose()
+    env = {"DATABASE_URL": url}
+    assert run(["db", "current"], env=env).stdout.strip() == "database: no version; newest: 0001"
+    upgraded = run(["db", "upgrade"], env=env)
+    assert upgraded.returncode == 0 and upgraded.stdout.strip() == "upgraded the database from no version to 0001"
+    assert run(["db", "upgrade"], env=env).stdout.strip() == "the database is at the newest schema (0001)"
+    assert run(["db", "current"], env=env).stdout.strip() == "database: 0001; newest: 0001"

@@ -1,17 +1,14 @@
-"""Open a database (SQLite by default, PostgreSQL by URL) and create every table Guichet keeps."""
+"""Open a database (SQLite by default, PostgreSQL by URL) with the newest schema (knowledge.storage.migrate)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import secrets
-
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from knowledge.storage.errors import StorageError
-from knowledge.storage.tables import metadata
 
 
 def create_db_engine(url: str) -> Engine:
@@ -39,26 +36,14 @@ def create_db_engine(url: str) -> Engine:
 
 
 def open_engine(url: str) -> Engine:
-    """The engine for `url` with every table of `knowledge.storage.tables` created; StorageError when unusable."""
+    """The engine for `url`, its schema upgraded to the newest migration (knowledge.storage.migrate);
+    StorageError when unusable."""
+    from knowledge.storage.migrate import upgrade
+
     engine = create_db_engine(url)
     try:
-        metadata.create_all(engine)
-        _add_request_tokens(engine)
-    except Exception as error:  # sqlalchemy.exc.OperationalError and driver errors
+        upgrade(engine)
+    except Exception as error:  # sqlalchemy.exc.OperationalError, driver and Alembic errors
         engine.dispose()
         raise StorageError(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {error}") from error
     return engine
-
-
-def _add_request_tokens(engine: Engine) -> None:
-    """A database made before handover requests had tokens: add the column and give each open request one.
-
-    `create_all` makes missing tables, never missing columns; this is the one column added since the first
-    release (versioned migrations are the next step)."""
-    if "token" in {column["name"] for column in inspect(engine).get_columns("handovers")}:
-        return
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE handovers ADD COLUMN token VARCHAR(16) NOT NULL DEFAULT ''"))
-        for (request_id,) in conn.execute(text("SELECT id FROM handovers")).fetchall():
-            conn.execute(text("UPDATE handovers SET token = :token WHERE id = :id"),
-                         {"token": secrets.token_urlsafe(6), "id": request_id})
