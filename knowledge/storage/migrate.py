@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -25,6 +26,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK = threading.Lock()  # Alembic's `context` is one global per process: one upgrade at a time in a process
 BASELINE = "0001"
+WAIT_FOR_OTHER_SECONDS = 30.0  # how long an upgrade that failed waits for another process's to finish
 
 
 def include_name(name: str, type_: str, _parent_names: dict) -> bool:
@@ -79,10 +81,18 @@ def _upgrade(engine: Engine) -> Optional[str]:
             logger.info("database schema upgraded from %s to %s", before or "no version", head())
         return before
     except Exception:
-        # Another process (a second instance, `guichet kb import` during a start) upgraded it at the same moment.
-        with engine.connect() as connection:
-            if current(connection) == head():
-                return head()
+        # Another process (a second instance, `guichet kb import` during a start) is upgrading it at the same
+        # moment: wait for it to finish. (SQLite's driver commits each CREATE TABLE at once, so the other
+        # process can see a half-made schema for a moment.)
+        deadline = time.monotonic() + WAIT_FOR_OTHER_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                with engine.connect() as connection:
+                    if current(connection) == head():
+                        return head()
+            except Exception:  # noqa: BLE001 - still being made; the first error is the one to report
+                pass
         raise
 
 
