@@ -88,21 +88,6 @@ def external_digests(directory: Optional[Path] = None) -> set:
     return set(DIGESTS.read_text(encoding="ascii").split())
 
 
-def training_lines(data_dir: Path) -> List[tuple]:
-    """(file, text) of every training example, read as plain YAML (examples are one per "- " line)."""
-    import yaml
-
-    from nlu.training import data_files
-
-    found = []
-    for path in data_files(data_dir):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    found.append((path.name, line.strip()[2:]))
-    return found
-
-
 def lingua_detector(languages: Sequence[str]) -> Callable[[List[str]], List[Optional[str]]]:
     """lingua-language-detector restricted to `languages` (those it knows); returns codes, or None when unsure."""
     from lingua import Language, LanguageDetectorBuilder
