@@ -36,7 +36,10 @@ _TRUSTED_TYPES = {
 
 
 # Letters of the non-Latin scripts of the target languages: Cyrillic, Arabic (with Persian/Pashto forms), Ge'ez.
-_NON_LATIN = re.compile(r"[\u0400-\u04FF\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF\u1200-\u139F\u2D80-\u2DDF\uAB00-\uAB2F]")
+_CYRILLIC_LETTERS = "\u0400-\u04FF"
+_ARABIC_LETTERS = "\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF"
+_ETHIOPIC_LETTERS = "\u1200-\u139F\u2D80-\u2DDF\uAB00-\uAB2F"
+_NON_LATIN = re.compile(f"[{_CYRILLIC_LETTERS}{_ARABIC_LETTERS}{_ETHIOPIC_LETTERS}]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*")
 
 
@@ -60,9 +63,9 @@ def example_language(message: Message) -> Optional[str]:
     return None
 
 
-_ETHIOPIC = re.compile("[\u1200-\u139F\u2D80-\u2DDF\uAB00-\uAB2F]")
-_ARABIC = re.compile("[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
-_CYRILLIC = re.compile("[\u0400-\u04FF]")
+_ETHIOPIC = re.compile(f"[{_ETHIOPIC_LETTERS}]")
+_ARABIC = re.compile(f"[{_ARABIC_LETTERS}]")
+_CYRILLIC = re.compile(f"[{_CYRILLIC_LETTERS}]")
 _SCRIPTS = {"ethiopic": _ETHIOPIC, "arabic": _ARABIC, "cyrillic": _CYRILLIC}
 
 
