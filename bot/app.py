@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections import Counter
 from typing import Callable, Iterable, Optional
 
 from telegram import BotCommand, Update
@@ -23,13 +24,14 @@ from telegram.ext import (
 from bot.assistant import COMMANDS, FrontDesk, Parser
 from bot.context import BotData, GuichetContext
 from bot.delivery import Courier, InboxBot, Pacer, UpdateLedger
+from bot.instances import Coordinator, sweeping
 from bot.handlers import admin, conversation, errors, fallbacks
 from bot.http import AiohttpRequest
 from bot.knowledge_updates import KnowledgeUpdates
 from bot.logs import log_failure
 from bot.handover import InterpretingDesk
 from bot.settings import Settings
-from knowledge.storage import Inbox, Outbox
+from knowledge.storage import Inbox, Instances, MemoryTable, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +55,18 @@ class PerChatOrder(BaseUpdateProcessor):
         self._locks: dict = {}
         self.ledger = ledger
         self.polling = polling
+        self.coordinator: Optional[Coordinator] = None  # several instances: see bot/instances.py
+        self.application: Optional[Application] = None
+        self.counts: Counter = Counter()  # for /metrics
 
     async def do_process_update(self, update: object, coroutine) -> None:
         if isinstance(update, Update) and not await self.ledger.claim(update, self.polling):
             coroutine.close()
+            self.counts["duplicate"] += 1
             logger.debug("update %s: a copy already received; skipped", update.update_id)
             return
         user = update.effective_user if isinstance(update, Update) else None
+        handled = True
         try:
             if user is None:
                 await coroutine
@@ -68,14 +75,42 @@ class PerChatOrder(BaseUpdateProcessor):
             lock[1] += 1
             try:
                 async with lock[0]:
-                    await coroutine
+                    if self.coordinator is None:
+                        await coroutine
+                    else:
+                        handled = await self._coordinated(user.id, update, coroutine)
             finally:
                 lock[1] -= 1
                 if not lock[1]:
                     self._locks.pop(user.id, None)
         finally:
             if isinstance(update, Update):
-                self.ledger.handled(update.update_id)
+                if handled:
+                    self.ledger.handled(update.update_id)
+                else:
+                    self.ledger.left(update.update_id)
+            self.counts["handled" if handled else "deferred"] += 1
+
+    async def _coordinated(self, chat: int, update: Update, coroutine) -> bool:
+        """Handle it while this instance works for the chat, after the chat's older updates other instances stored;
+        False (not handled) when another instance works for the chat: it will handle it (bot/instances.py)."""
+        coordinator = self.coordinator
+        coordinator.busy(chat)
+        try:
+            if not await coordinator.enter(chat):
+                coroutine.close()
+                logger.debug("update %s: another instance works for this chat; left to it", update.update_id)
+                return False
+            for older in await coordinator.older(chat, update.update_id):
+                await self.ledger.claim(older, True)
+                try:
+                    await self.application.process_update(older)
+                finally:
+                    self.ledger.handled(older.update_id)
+            await coroutine
+            return True
+        finally:
+            coordinator.done(chat)
 
     async def initialize(self) -> None:
         pass
@@ -104,8 +139,13 @@ async def _post_init(application: Application, knowledge_poll_seconds: float = 0
     """Send what the last run left in the outbox, queue the updates it left unhandled; register the command list
     with Telegram, once per interface language; start following the knowledge."""
     data: BotData = application.bot_data
-    restored = await data.courier.restore()
-    replayed = await data.ledger.replay(application.bot)
+    if data.coordinator is not None:  # several instances: take only what nobody else works for
+        await data.coordinator.start()
+        restored, replayed = await data.coordinator.adopt_replies(), []
+        data.tasks.append(asyncio.get_running_loop().create_task(sweeping(data.coordinator)))
+    else:
+        restored = await data.courier.restore()
+        replayed = await data.ledger.replay(application.bot)
     for update in replayed:
         await application.update_queue.put(update)
     if restored or replayed:
@@ -152,7 +192,14 @@ async def _desk_ticks(application: Application, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await data.courier.post(await data.run(data.desk.tick), None)
+            if data.coordinator is None:
+                await data.courier.post(await data.run(data.desk.tick), None)
+                continue
+            await data.run(data.desk.refresh)  # every instance: the roster
+            if await data.coordinator.desk_turn():  # one instance: the rounds
+                await data.courier.post(await data.run(data.desk.rounds), None)
+                if data.coordinator.memory is not None:  # what nobody used for a day
+                    await data.run(data.coordinator.memory.purge)
         except Exception as error:  # a database or network hiccup must not stop the ticks; the next one retries
             log_failure(logger, "the interpreting desk could not do its round", error)
 
@@ -163,8 +210,14 @@ async def _start_desk(application: Application) -> None:
     if data.desk is None:
         return
     try:
-        queued = data.courier.pending_relays()
-        await data.courier.post([r for r in await data.run(data.desk.pending) if r.relay_id not in queued], None)
+        if data.coordinator is None:
+            queued = data.courier.pending_relays()
+        elif await data.coordinator.desk_turn():  # several instances: one resends, skipping what any of them queued
+            queued = await data.run(data.courier.outbox.queued_relays)
+        else:
+            queued = None
+        if queued is not None:
+            await data.courier.post([r for r in await data.run(data.desk.pending) if r.relay_id not in queued], None)
     except Exception as error:
         log_failure(logger, "could not send the relayed messages left from the last run", error)
     data.tasks.append(asyncio.get_running_loop().create_task(_desk_ticks(application, data.desk_tick_seconds)))
@@ -175,7 +228,14 @@ async def _post_stop(application: Application) -> None:
     data: BotData = application.bot_data
     await data.ledger.flush()
     left = await data.courier.drain(data.drain_seconds)
-    if left:
+    if data.coordinator is not None:
+        try:
+            left = await data.coordinator.leave()
+            if left:
+                logger.info("%d replies left in the outbox for the other instances", left)
+        except Exception as error:  # they count as ours until ALIVE_SECONDS pass: then another instance sends them
+            log_failure(logger, "could not hand the work over to the other instances", error)
+    elif left:
         logger.info("%d replies left in the outbox for the next start", left)
 
 
@@ -197,23 +257,27 @@ def file_base_url(base_url: str) -> str:
 
 def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, outbox: Outbox, inbox: Optional[Inbox],
                       on_shutdown: Iterable[Callable[[], None]] = (), knowledge_updates: Optional[KnowledgeUpdates] = None,
-                      desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS) -> Application:
+                      desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS,
+                      instances: Optional[Instances] = None, memory: Optional[MemoryTable] = None) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
 
     Every update goes to `front`: the assistant, or the interpreting desk in front of it (which also gets its
     rounds: relayed messages left from the last run, then a tick every `desk_tick_seconds`). Every reply goes
-    through `outbox`; fetched updates through `inbox` (None: not stored)."""
+    through `outbox`; fetched updates through `inbox` (None: not stored). `instances`: this process's side of
+    several instances sharing the database (bot/instances.py); `memory`: their shared conversation memory,
+    purged by the desk's rounds."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     ledger = UpdateLedger(inbox)
     bot = InboxBot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
                    base_file_url=file_base_url(settings.telegram_api_base_url), request=AiohttpRequest(CONNECTIONS),
                    get_updates_request=AiohttpRequest(1), rate_limiter=Pacer(settings.send_rate), ledger=ledger)
+    processor = PerChatOrder(CONCURRENT_UPDATES, ledger)  # webhook updates are stored on arrival too (bot/webhook.py)
     application = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=GuichetContext, bot_data=BotData))
-        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, ledger, polling=not settings.webhook_url))
+        .concurrent_updates(processor)
         .post_init(lambda app: _post_init(app, settings.knowledge_poll_seconds))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -230,17 +294,31 @@ def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, o
     application.bot_data.knowledge_updates = knowledge_updates
     application.bot_data.admin_ids = settings.admin_ids
     application.bot_data.on_shutdown.extend(on_shutdown)
+    if instances is not None:
+        coordinator = Coordinator(instances, inbox, application.bot_data.run, ledger, application.bot)
+        coordinator.courier = application.bot_data.courier
+        coordinator.requeue = application.update_queue.put
+        coordinator.memory = memory
+        application.bot_data.courier.coordinator = coordinator
+        processor.coordinator, processor.application = coordinator, application
+        application.bot_data.coordinator = coordinator
     register(application)
     return application
 
 
 def run_application(application: Application, settings: Settings) -> None:
-    """Run until stopped: long polling, or a webhook server when GUICHET_WEBHOOK_URL is set."""
+    """Run until stopped (SIGTERM, SIGINT): long polling, or our webhook server when GUICHET_WEBHOOK_URL is set."""
     if settings.webhook_url:
-        logger.info("Guichet listening for webhooks on %s:%s", settings.webhook_listen, settings.webhook_port)
-        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-                                allowed_updates=Update.ALL_TYPES)
+        from bot.webhook import serve
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(number, stop.set)
+            await serve(application, settings, stop)
+
+        asyncio.run(main())
     else:
         logger.info("Guichet is polling %s", settings.telegram_api_base_url.split("/bot")[0])
         application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)

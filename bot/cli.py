@@ -43,7 +43,7 @@ def _storage(settings: Settings):
     from knowledge.storage import Storage, StorageError, load_secret
 
     try:
-        return Storage(settings.database_url, load_secret(settings.data_dir, settings.secret))
+        return Storage(settings.database_url, load_secret(settings.data_dir, settings.secret), settings.instance)
     except StorageError as error:
         raise CLIError(str(error)) from None
 
@@ -84,6 +84,7 @@ def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = Fa
     the NLU model runs in a child process (see nlu/worker.py).
     """
     from bot.assistant import Assistant, KnowledgeHolder, Parts
+    from bot.assistant.memory import ConversationMemory
     from bot.handover import InterpretingDesk
     from bot.i18n import Catalogs
     from bot.knowledge_updates import KnowledgeUpdates
@@ -102,8 +103,9 @@ def open_front(settings: Settings, *, nlu_process: bool = False, desk: bool = Fa
             knowledge = storage.knowledge.load_knowledge()
         parser = (NLUWorker if nlu_process else NLUParser)(_model_path(settings))
         holder, catalogs = KnowledgeHolder(knowledge), Catalogs()
-        parts = Parts.build(storage.people, holder, catalogs, settings.default_language, Gazetteer.load())
-        front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps)
+        memory = ConversationMemory(table=storage.memory) if storage.memory is not None else None
+        parts = Parts.build(storage.people, holder, catalogs, settings.default_language, Gazetteer.load(), memory)
+        front = (InterpretingDesk(parts, storage.handovers, options, gaps=storage.gaps, shared=storage.instances is not None)
                  if desk else Assistant(parts, gaps=storage.gaps))
         yield front, parser, KnowledgeUpdates(storage.knowledge, holder, settings.knowledge_dir, catalogs.languages), storage
     finally:
@@ -131,7 +133,8 @@ def cmd_run(args, settings: Settings) -> int:
 
     with open_front(settings, nlu_process=settings.nlu_process, desk=True) as (desk, parser, updates, storage):
         run_application(build_application(settings, desk, parser, outbox=storage.outbox, inbox=storage.inbox,
-                                          knowledge_updates=updates), settings)
+                                          knowledge_updates=updates, instances=storage.instances,
+                                          memory=storage.memory), settings)
     return 0
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, FrozenSet, List, Optional, TypeVar
 
+from prometheus_client import Histogram
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.assistant import FrontDesk, Parser
@@ -15,6 +17,7 @@ from nlu.parser import ParseResult
 if TYPE_CHECKING:
     from bot.delivery import Courier, UpdateLedger
     from bot.handover import InterpretingDesk
+    from bot.instances import Coordinator
     from bot.knowledge_updates import KnowledgeUpdates
 
 T = TypeVar("T")
@@ -36,6 +39,11 @@ class BotData:
     courier: Optional["Courier"] = None  # every reply goes through it (bot/delivery.py)
     ledger: Optional["UpdateLedger"] = None
     drain_seconds: float = 5.0
+    coordinator: Optional["Coordinator"] = None  # several instances on one database (bot/instances.py)
+    # seconds per parse, for /metrics (not registered globally: each Application has its own)
+    nlu_latency: Histogram = field(default_factory=lambda: Histogram(
+        "guichet_nlu_seconds", "Time to parse one message (NLU)", registry=None,
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)))
 
     async def run(self, function: Callable[..., T], *args) -> T:
         """Run blocking work (the front desk's database calls) off the event loop."""
@@ -45,7 +53,10 @@ class BotData:
         """What the NLU understood of `text` (None for an empty message): the one place a message is parsed."""
         if not text or not text.strip():
             return None
-        return await self.parser.parse_async(text)
+        started = time.perf_counter()
+        parsed = await self.parser.parse_async(text)
+        self.nlu_latency.observe(time.perf_counter() - started)
+        return parsed
 
     def is_admin(self, user_id: Optional[int]) -> bool:
         return user_id is not None and user_id in self.admin_ids

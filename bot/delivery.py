@@ -190,7 +190,8 @@ def without_names(payload: Any) -> Any:
 
 
 def _stored(update: Update) -> tuple:
-    return update.update_id, without_names(update.to_dict())
+    user = update.effective_user
+    return update.update_id, without_names(update.to_dict()), user.id if user is not None else None
 
 
 class UpdateLedger:
@@ -206,6 +207,8 @@ class UpdateLedger:
         self._fresh: Set[int] = set()  # received by this process and not yet claimed by a handler
         self._marked: Set[int] = set()  # marked handled together with their replies
         self._unmarked: List[int] = []
+        self._flushing: Set[int] = set()
+        self._active: Set[int] = set()  # claimed, being handled
         self._flusher: Optional[asyncio.Task] = None
 
     async def received(self, updates: Sequence[Update], offset: Optional[int]) -> None:
@@ -215,6 +218,22 @@ class UpdateLedger:
                 await self.run(self.inbox.receive, [], offset)
             return
         self._fresh |= await self.run(self.inbox.receive, [_stored(u) for u in updates], offset)
+
+    async def receive(self, update: Update) -> bool:
+        """Store an update that came by webhook before Telegram is told it arrived; False for a copy already stored."""
+        if self.inbox is None:
+            return True
+        new = await self.run(self.inbox.receive, [_stored(update)], None)
+        self._fresh |= new
+        return update.update_id in new
+
+    def adopt(self, update_id: int) -> None:
+        """An update another instance stored that this one is to handle (bot/instances.py)."""
+        self._fresh.add(update_id)
+
+    def local_ids(self) -> Set[int]:
+        """The updates this process knows of and has not marked handled in the database yet."""
+        return self._fresh | self._active | set(self._unmarked) | self._flushing
 
     async def replay(self, bot: Bot) -> List[Update]:
         """The updates a stop left unhandled, to be handled first."""
@@ -231,6 +250,12 @@ class UpdateLedger:
 
     async def claim(self, update: Update, polling: bool) -> bool:
         """True when this update is to be handled now; False for a copy already received (skip it)."""
+        claimed = await self._claim(update, polling)
+        if claimed:
+            self._active.add(update.update_id)
+        return claimed
+
+    async def _claim(self, update: Update, polling: bool) -> bool:
         if self.inbox is None:
             return True
         if update.update_id in self._fresh:
@@ -242,11 +267,16 @@ class UpdateLedger:
         new = await self.run(self.inbox.receive, [_stored(update)], None)
         return update.update_id in new
 
+    def left(self, update_id: int) -> None:
+        """Claimed but not handled here: another instance works for its chat (bot/instances.py)."""
+        self._active.discard(update_id)
+
     def marked(self, update_id: int) -> None:
         """Its replies and its mark went to the database in one transaction (Courier.post)."""
         self._marked.add(update_id)
 
     def handled(self, update_id: int) -> None:
+        self._active.discard(update_id)
         if self.inbox is None:
             return
         if update_id in self._marked:
@@ -263,10 +293,13 @@ class UpdateLedger:
     async def flush(self) -> None:
         ids, self._unmarked = self._unmarked, []
         if ids and self.inbox is not None:
+            self._flushing.update(ids)
             try:
                 await self.run(self.inbox.handled, ids)
             except Exception as error:  # replayed after a restart: they send nothing, so no harm
                 log_failure(logger, "could not mark updates handled", error)
+            finally:
+                self._flushing.difference_update(ids)
 
 
 class InboxBot(ExtBot):
@@ -312,6 +345,8 @@ class Courier:
         self._unconfirmed = asyncio.Semaphore(UNCONFIRMED)
         self._crossing: List[tuple] = []
         self._clerk_task: Optional[asyncio.Task] = None
+        self._ids: Set[int] = set()  # outbox ids queued here
+        self.coordinator = None  # with several instances: told which chats' replies are still queued (bot/instances.py)
         self.counts: Counter = Counter()
 
     # -- in ------------------------------------------------------------------------------------
@@ -337,6 +372,12 @@ class Courier:
         self._enqueue(stored)
         return len(stored)
 
+    def adopt(self, stored: Iterable[Outgoing]) -> int:
+        """Queue stored replies not queued yet (left by an instance that stopped); returns how many."""
+        new = [outgoing for outgoing in stored if outgoing.id not in self._ids]
+        self._enqueue(new)
+        return len(new)
+
     def pending_relays(self) -> Set[int]:
         """Relayed messages already queued here (not to be resent from the relay store)."""
         return {item.reply.relay_id for queue in self._queues.values() for item in queue if item.reply.relay_id is not None}
@@ -350,6 +391,9 @@ class Courier:
                 self._forget(outgoing.id)
                 continue
             self._queues.setdefault(outgoing.chat_id, deque()).append(_Item(outgoing, reply))
+            self._ids.add(outgoing.id)
+            if self.coordinator is not None and outgoing.origin is not None:
+                self.coordinator.busy(outgoing.origin)
             if outgoing.chat_id not in self._workers:
                 self._workers[outgoing.chat_id] = asyncio.get_running_loop().create_task(self._work(outgoing.chat_id))
 
@@ -391,12 +435,20 @@ class Courier:
                     continue
                 queue.popleft()
                 self._forget(item.outgoing.id, item.reply.relay_id if outcome == "sent" else None, held=True)
+                self._done(item)
                 while outcome == "blocked" and queue:  # the rest would be refused too: one attempt is enough
-                    self._forget(queue.popleft().outgoing.id)
+                    rest = queue.popleft()
+                    self._forget(rest.outgoing.id)
+                    self._done(rest)
         finally:
             self._workers.pop(chat, None)
             if not queue:
                 self._queues.pop(chat, None)
+
+    def _done(self, item: _Item) -> None:
+        self._ids.discard(item.outgoing.id)
+        if self.coordinator is not None and item.outgoing.origin is not None:
+            self.coordinator.done(item.outgoing.origin)
 
     async def _deliver(self, chat: int, item: _Item) -> str:
         """Send one reply: 'sent', 'blocked' (the chat refuses everything), 'dropped' (this one refused for good) or

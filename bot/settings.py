@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
@@ -62,6 +63,7 @@ class Settings:
     note_retention_days: float = 30.0
     nlu_process: bool = True  # `guichet run` parses in a child process (another core); False: in the bot's own
     send_rate: float = 30.0  # messages per second the bot sends at most, overall (Telegram's limit); 0: no pacing
+    instance: Optional[str] = None  # this process's name when several share one database (bot/instances.py)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, *, dotenv: bool = True) -> "Settings":
@@ -83,6 +85,9 @@ class Settings:
             send_rate = float(environ.get("GUICHET_SEND_RATE", "30"))
         except ValueError as error:
             raise SettingsError(f"invalid number in the environment: {error}") from None
+        instance = environ.get("GUICHET_INSTANCE", "").strip() or None
+        if instance is not None and not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", instance):
+            raise SettingsError(f"GUICHET_INSTANCE: {instance!r} is not a name of 1 to 64 letters, digits, '.', '_', '@' or '-'")
         return cls(
             telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_base_url=environ.get("TELEGRAM_API_BASE_URL") or TELEGRAM_DEFAULT_BASE_URL,
@@ -105,4 +110,5 @@ class Settings:
             note_retention_days=note_days,
             nlu_process=_flag(environ.get("GUICHET_NLU_PROCESS") or "1", "GUICHET_NLU_PROCESS"),
             send_rate=send_rate,
+            instance=instance,
         )

@@ -135,17 +135,20 @@ def test_nlu_test_external_measures_language_id_and_massive_rejection(tmp_path, 
 
 def test_db_upgrade_versions_a_database_made_before_migrations(tmp_path):
     """`guichet db upgrade` on a database whose tables `create_all` made (no version): stamped and upgraded."""
-    from sqlalchemy import create_engine
+    from alembic import command
+    from sqlalchemy import create_engine, text
 
-    from knowledge.storage import metadata
+    from knowledge.storage.migrate import BASELINE, _config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = create_engine(url, future=True)
-    metadata.create_all(engine)
+    with engine.begin() as connection:  # the tables `create_all` made before migrations: the baseline, no version
+        command.upgrade(_config(connection), BASELINE)
+        connection.execute(text("DROP TABLE alembic_version"))
     engine.dispose()
     env = {"DATABASE_URL": url}
-    assert run(["db", "current"], env=env).stdout.strip() == "database: no version; newest: 0001"
+    assert run(["db", "current"], env=env).stdout.strip() == "database: no version; newest: 0002"
     upgraded = run(["db", "upgrade"], env=env)
-    assert upgraded.returncode == 0 and upgraded.stdout.strip() == "upgraded the database from no version to 0001"
-    assert run(["db", "upgrade"], env=env).stdout.strip() == "the database is at the newest schema (0001)"
-    assert run(["db", "current"], env=env).stdout.strip() == "database: 0001; newest: 0001"
+    assert upgraded.returncode == 0 and upgraded.stdout.strip() == "upgraded the database from no version to 0002"
+    assert run(["db", "upgrade"], env=env).stdout.strip() == "the database is at the newest schema (0002)"
+    assert run(["db", "current"], env=env).stdout.strip() == "database: 0002; newest: 0002"

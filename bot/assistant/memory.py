@@ -1,4 +1,7 @@
-"""What the assistant remembers of a conversation, in memory only (never written anywhere, gone at restart)."""
+"""What the assistant remembers of a conversation: in memory only (never written anywhere, gone at restart) when
+one process runs Guichet; when several share a database (GUICHET_INSTANCE), what the next message may need on
+another instance (topic and answer ids, the consent card's language) is in the database
+(`knowledge.storage.memory`), while where a person said they are stays in this process's memory only."""
 
 from __future__ import annotations
 
@@ -34,16 +37,41 @@ class Recent(Generic[T]):
             return self._items.pop(key, None)
 
 
+class Stored:
+    """A `Recent` kept in the database (one field of `knowledge.storage.memory.MemoryTable`); lists come back as
+    tuples, as they were put."""
+
+    def __init__(self, table, field: str):
+        self._table, self._field = table, field
+
+    @staticmethod
+    def _value(value):
+        return tuple(value) if isinstance(value, list) else value
+
+    def put(self, key: str, value) -> None:
+        self._table.put(key, self._field, list(value) if isinstance(value, tuple) else value)
+
+    def get(self, key: str):
+        return self._value(self._table.get(key, self._field))
+
+    def pop(self, key: str):
+        return self._value(self._table.pop(key, self._field))
+
+
 class ConversationMemory:
     """Per person: the topic answered last (for 'asked for a person after an answer'), the topics answered
     lately (an interpreter's briefing) and where they said they are (to rank services by distance)."""
 
-    def __init__(self, size: int = 10_000):
-        self._last_topic: Recent[str] = Recent(size)
-        self._history: Recent[Tuple[str, ...]] = Recent(size)
-        self._answers: Recent[Tuple[str, ...]] = Recent(size)  # the catalogue answers given lately
+    def __init__(self, size: int = 10_000, table=None):
+        """`table`: a `MemoryTable` to share all but positions with other instances; None: all in this process."""
+        def recent(field: str):
+            return Stored(table, field) if table is not None else Recent(size)
+
+        self._last_topic = recent("last_topic")
+        self._history = recent("topics")
+        self._answers = recent("answers")  # the catalogue answers given lately
         self._positions: Recent[Tuple[float, float]] = Recent(size)
-        self._consent: Recent[str] = Recent(size)  # the language of the consent card last shown to the person
+        self._consent = recent("consent")  # the language of the consent card last shown to the person
 
     def answered(self, key: str, intent: str, answer: Optional[str] = None) -> None:
         """A topic (and maybe one of its specific answers) was answered to this person."""

@@ -25,9 +25,9 @@ class Parts:
 
     @classmethod
     def build(cls, people: People, knowledge: KnowledgeHolder, catalogs: Catalogs, default_language: str = "en",
-              places: Optional[Gazetteer] = None) -> "Parts":
+              places: Optional[Gazetteer] = None, memory: Optional[ConversationMemory] = None) -> "Parts":
         texts = Texts(catalogs, knowledge, default_language)
-        return cls(texts, Cards(texts, knowledge, places), people, ConversationMemory())
+        return cls(texts, Cards(texts, knowledge, places), people, memory or ConversationMemory())
 
     def language_for(self, sender: Sender, detected: Optional[str] = None, confidence: float = 0.0) -> str:
         """Stored choice > language of this message > last detected > the app's language > default."""

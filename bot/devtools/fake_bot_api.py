@@ -141,6 +141,12 @@ class FakeBotAPI:
         self._new_call = asyncio.Event()
         self._runner: Optional[web.AppRunner] = None
         self.port: Optional[int] = None
+        self.webhook: Optional[Dict[str, str]] = None  # set by setWebhook: updates are POSTed there
+        self.webhook_sets = 0
+        self.webhook_connections = 8  # Telegram's default max_connections is 40
+        self.webhook_retry_seconds = 0.5
+        self.webhook_answers: Counter = Counter()  # HTTP status (or "error") of every webhook POST
+        self._deliverer: Optional[asyncio.Task] = None
 
     # -- server --------------------------------------------------------------------------
     async def start(self, port: int = 0) -> str:
@@ -158,6 +164,10 @@ class FakeBotAPI:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def stop(self) -> None:
+        self.webhook = None
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            await asyncio.gather(self._deliverer, return_exceptions=True)
         if self._runner:
             await self._runner.cleanup()
 
@@ -241,7 +251,64 @@ class FakeBotAPI:
         return BOT_USER
 
     async def _api_deletewebhook(self, params):
+        self.webhook = None
         return True
+
+    async def _api_setwebhook(self, params):
+        """From now on updates are POSTed to the URL, as Telegram does: in order, up to `webhook_connections` at
+        once, each sent again (after `webhook_retry_seconds`) until answered 2xx; getUpdates is refused meanwhile."""
+        url = params.get("url") or ""
+        if not url:
+            self.webhook = None
+            return True
+        self.webhook = {"url": url, "secret": params.get("secret_token") or ""}
+        self.webhook_sets += 1
+        if self._deliverer is None or self._deliverer.done():
+            self._deliverer = asyncio.get_running_loop().create_task(self._deliver_webhooks())
+        return True
+
+    async def _api_getwebhookinfo(self, params):
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self.updates)}
+
+    async def _deliver_webhooks(self) -> None:
+        import aiohttp
+
+        slots = asyncio.Semaphore(self.webhook_connections)
+        in_flight: Set[int] = set()
+
+        async def post(session, update) -> None:
+            try:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"]} if self.webhook["secret"] else {}
+                async with session.post(self.webhook["url"], json=update, headers=headers) as response:
+                    self.webhook_answers[response.status] += 1
+                    if 200 <= response.status < 300:
+                        self.updates = [u for u in self.updates if u["update_id"] != update["update_id"]]
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                self.webhook_answers["error"] += 1
+            except TypeError:  # the webhook was deleted meanwhile
+                return
+            finally:
+                slots.release()
+            await asyncio.sleep(self.webhook_retry_seconds)
+            in_flight.discard(update["update_id"])  # sent again by the loop
+            self._new_update.set()
+            return
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            while self.webhook is not None:
+                for update in list(self.updates):
+                    if update["update_id"] in in_flight or self.webhook is None:
+                        continue
+                    await slots.acquire()
+                    in_flight.add(update["update_id"])
+                    asyncio.get_running_loop().create_task(post(session, update))
+                self._new_update.clear()
+                try:
+                    await asyncio.wait_for(self._new_update.wait(), 0.2)
+                except asyncio.TimeoutError:
+                    pass
 
     async def _api_setmycommands(self, params):
         return True
@@ -253,6 +320,8 @@ class FakeBotAPI:
         return True
 
     async def _api_getupdates(self, params):
+        if self.webhook is not None:
+            raise _APIError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         if self.first_poll_at is None:
             self.first_poll_at = time.monotonic()
         self.polls += 1

@@ -29,9 +29,11 @@ from nlu.parser import ParseResult
 class InterpretingDesk:
     """Routes every update: interpreters and people in a handover here, everything else to the assistant."""
 
-    def __init__(self, parts: Parts, store: Handovers, options: DeskOptions = DeskOptions(), *, gaps: Optional[Gaps] = None):
+    def __init__(self, parts: Parts, store: Handovers, options: DeskOptions = DeskOptions(), *, gaps: Optional[Gaps] = None,
+                 shared: bool = False):
+        """`shared`: several instances share the database (see `DeskState`)."""
         self.options = options
-        self.state = DeskState(store, parts)
+        self.state = DeskState(store, parts, shared)
         self.notices = Notices(parts, self.state, options)
         self.relay = Relay(parts, self.state)
         self.person = PersonFlow(parts, self.state, self.notices, options)
@@ -133,9 +135,14 @@ class InterpretingDesk:
         self.state.refresh()
 
     def tick(self, now: Optional[datetime] = None) -> List[Reply]:
-        """Every few seconds: tell people nobody took their request, requeue requests of removed interpreters,
-        delete what is past retention, and pick up roster changes made by `guichet interpreters`."""
+        """Every few seconds: pick up roster changes made by `guichet interpreters` (or another instance), then
+        the `rounds`."""
         self.state.refresh()
+        return self.rounds(now)
+
+    def rounds(self, now: Optional[datetime] = None) -> List[Reply]:
+        """Tell people nobody took their request, requeue requests of removed interpreters, delete what is past
+        retention. With several instances, one at a time does them (the 'desk' lease, bot/instances.py)."""
         now = now or datetime.utcnow()
         replies: List[Reply] = []
         for request in self.store.past_deadline(now):

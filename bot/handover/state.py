@@ -12,9 +12,13 @@ from knowledge.storage.handovers import Handovers, Interpreter, Request
 
 
 class DeskState:
-    def __init__(self, store: Handovers, parts: Parts):
+    """`shared`: other instances open and close requests too (GUICHET_INSTANCE), so who has an open request is
+    asked of the database at each message instead of this process's cache."""
+
+    def __init__(self, store: Handovers, parts: Parts, shared: bool = False):
         self.store = store
         self.parts = parts
+        self.shared = shared
         self._lock = threading.Lock()
         self._generation = 0
         self._open: Set[str] = set()
@@ -48,6 +52,8 @@ class DeskState:
             self._generation += 1
 
     def has_open(self, key: str) -> bool:
+        if self.shared:
+            return self.store.request_of(key) is not None
         return key in self._open
 
     def interpreter(self, key: str) -> Optional[Interpreter]:
@@ -57,6 +63,8 @@ class DeskState:
 
     def request(self, key: str) -> Optional[Request]:
         """The open request of the person behind `key`, if any."""
+        if self.shared:
+            return self.store.request_of(key)
         if key not in self._open:
             return None
         request = self.store.request_of(key)

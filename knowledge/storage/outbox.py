@@ -33,8 +33,12 @@ class Outgoing:
 
 
 class Outbox:
-    def __init__(self, engine: Engine):
+    """`instance`: this process's name when several share the database (its rows are marked with it; see
+    `knowledge.storage.instances`); None: the only process, every row is its own."""
+
+    def __init__(self, engine: Engine, instance: Optional[str] = None):
         self.engine = engine
+        self.instance = instance
 
     def add(self, items: Sequence[Tuple[int, Optional[int], Dict[str, Any]]], handled: Optional[int] = None) -> List[Outgoing]:
         """Store (chat, origin, payload) items in order; with `handled`, mark that update handled in the same
@@ -43,7 +47,7 @@ class Outbox:
         with self.engine.begin() as conn:
             for chat_id, origin, payload in items:
                 new_id = conn.execute(insert(outbox).values(chat_id=chat_id, origin=origin, payload=payload,
-                                                            created_at=_now())).inserted_primary_key[0]
+                                                            created_at=_now(), instance=self.instance)).inserted_primary_key[0]
                 stored.append(Outgoing(new_id, chat_id, origin, payload))
             if handled is not None:
                 _mark_handled(conn, [handled])
@@ -53,6 +57,12 @@ class Outbox:
         """Telegram accepted them: cross them out (one transaction for all)."""
         with self.engine.begin() as conn:
             conn.execute(delete(outbox).where(outbox.c.id.in_(list(outgoing_ids))))
+
+    def queued_relays(self) -> Set[int]:
+        """The relayed messages that have a row here (queued by any instance)."""
+        with self.engine.connect() as conn:
+            payloads = conn.execute(select(outbox.c.payload)).scalars()
+            return {p["relay_id"] for p in payloads if isinstance(p, dict) and p.get("relay_id") is not None}
 
     def pending(self) -> List[Outgoing]:
         """Everything not yet accepted by Telegram, oldest first."""
@@ -69,28 +79,38 @@ class Inbox:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def receive(self, updates: Sequence[Tuple[int, Dict[str, Any]]], confirmed_below: Optional[int] = None) -> Set[int]:
-        """Store the fetched `updates` (id, payload) not seen before; return the ids that are new.
+    def receive(self, updates: Sequence[Tuple[int, Dict[str, Any], Optional[int]]],
+                confirmed_below: Optional[int] = None) -> Set[int]:
+        """Store the fetched `updates` (id, payload, chat id) not seen before; return the ids that are new.
 
         `confirmed_below`: the offset of this getUpdates call; Telegram will never send an update below it again,
         so the rows of handled updates below it are deleted."""
-        ids = [update_id for update_id, _payload in updates]
+        ids = [update_id for update_id, _payload, _chat in updates]
         with self.engine.begin() as conn:
             if confirmed_below:
                 conn.execute(delete(inbox).where(and_(inbox.c.handled.is_(True), inbox.c.update_id < confirmed_below)))
             known = {row.update_id for row in conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))} \
                 if ids else set()
-            new = [(update_id, payload) for update_id, payload in updates if update_id not in known]
-            for update_id, payload in new:
-                conn.execute(insert(inbox).values(update_id=update_id, payload=payload, handled=False, received_at=_now()))
-        return {update_id for update_id, _payload in new}
+            new = [(update_id, payload, chat) for update_id, payload, chat in updates if update_id not in known]
+            for update_id, payload, chat in new:
+                conn.execute(insert(inbox).values(update_id=update_id, payload=payload, handled=False, received_at=_now(),
+                                                  chat_id=chat))
+        return {update_id for update_id, _payload, _chat in new}
+
+    def ping(self) -> None:
+        """Raises when the database does not answer (the health check)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1)).scalar_one()
 
     def handled(self, update_ids: Iterable[int]) -> None:
         with self.engine.begin() as conn:
             _mark_handled(conn, update_ids)
 
-    def unhandled(self) -> List[Tuple[int, Dict[str, Any]]]:
-        """Updates received but not handled (the bot stopped in between), in the order Telegram sent them."""
+    def unhandled(self, chat_id: Optional[int] = None) -> List[Tuple[int, Dict[str, Any]]]:
+        """Updates received but not handled (the bot stopped in between, or another instance received them), in
+        the order Telegram sent them; with `chat_id`, that chat's only."""
+        query = select(inbox).where(inbox.c.handled.is_(False)).order_by(inbox.c.update_id)
+        if chat_id is not None:
+            query = query.where(inbox.c.chat_id == chat_id)
         with self.engine.connect() as conn:
-            return [(r.update_id, r.payload) for r in conn.execute(
-                select(inbox).where(inbox.c.handled.is_(False)).order_by(inbox.c.update_id))]
+            return [(r.update_id, r.payload) for r in conn.execute(query)]

@@ -119,6 +119,7 @@ outbox = Table(
     Column("origin", BigInteger),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("instance", String(64)),  # the process that sends it, when several share the database (bot/instances.py)
     sqlite_autoincrement=True,
 )
 # Updates fetched from Telegram, written before the next getUpdates confirms them, so that a crash between fetching
@@ -131,4 +132,32 @@ inbox = Table(
     Column("payload", JSON),
     Column("handled", Boolean, nullable=False, default=False),
     Column("received_at", DateTime, nullable=False),
+    Column("chat_id", BigInteger, index=True),  # whose update it is: one chat's updates are handled in order
+)
+
+# When several `guichet run` processes share the database (GUICHET_INSTANCE; bot/instances.py). Only names, times
+# and chat ids: no text. An instance is alive while it writes `seen_at` (every few seconds); one that stopped
+# cleanly deletes its row, one that crashed is taken over once its `seen_at` is old.
+instances = Table(
+    "instances", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seen_at", DateTime, nullable=False),
+)
+# Which instance works for a chat now (handles its updates, sends what they caused): one at a time, so that one
+# person's messages are handled, and their replies and relayed messages sent, in order. Key 'desk': the instance
+# that does the interpreting desk's rounds.
+leases = Table(
+    "leases", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("instance", String(64), nullable=False),
+)
+# What the assistant remembers of a conversation when several instances share the work: topic and answer ids and
+# the language of the consent card last shown, per pseudonymous key hash (never text, never a position); deleted
+# when the person asks to be forgotten and after MEMORY_HOURS without a message (knowledge/storage/memory.py).
+memory = Table(
+    "memory", metadata,
+    Column("person_hash", String(64), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", DateTime, nullable=False, index=True),
 )

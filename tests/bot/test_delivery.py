@@ -192,7 +192,7 @@ async def test_the_ledger_handles_each_update_once_and_keeps_the_unhandled_ones(
     await later.flush()
     assert sqlite_storage.inbox.unhandled() == []
     await later.received([], 12)  # confirmed: the row goes
-    assert await _inline(sqlite_storage.inbox.receive, [(11, payload)], None) == {11}
+    assert await _inline(sqlite_storage.inbox.receive, [(11, payload, None)], None) == {11}
 
 
 async def test_the_fake_bot_api_refuses_like_telegram_under_load():

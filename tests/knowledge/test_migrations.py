@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from knowledge.loader import load_directory
 from knowledge.storage import Storage, metadata, open_engine
-from knowledge.storage.migrate import current, head, include_name
+from knowledge.storage.migrate import BASELINE, _config, current, head, include_name
 from tests.conftest import KNOWLEDGE_DIR
 
 SECRET = b"migration-test-secret"
@@ -47,7 +48,10 @@ def test_a_database_made_before_migrations_is_upgraded_and_keeps_everything(stor
         digest = people.knowledge.knowledge_digest()
         persons = [people.people.person(key) for key in ("telegram:501", "telegram:502")]
         assert persons[0].language == "ti" and persons[1].detected_language == "fa"
+        queued = people.outbox.add([(501, 501, {"text": "queued"})])
+        people.inbox.receive([(77, {"update_id": 77}, 501)])
         with people.engine.begin() as connection:  # the database as the commit before migrations left it
+            command.downgrade(_config(connection), BASELINE)
             connection.execute(text("DROP TABLE alembic_version"))
     finally:
         people.close()
@@ -64,6 +68,8 @@ def test_a_database_made_before_migrations_is_upgraded_and_keeps_everything(stor
         assert (kept.id, kept.pseudonym, kept.token) == (request.id, "P-MIGR01", request.token)
         assert [(m.id, m.text) for m in upgraded.handovers.undelivered(request.id)] == [(first.id, "ሰላም"), (second.id, "ገዛ የብለይን")]
         assert [row[1:] for row in upgraded.gaps.unanswered_counts(date(2026, 11, 30))] == [("ti", "not_understood", "", 2)]
+        assert upgraded.outbox.pending() == queued  # a reply not yet sent, and an update not yet handled
+        assert upgraded.inbox.unhandled() == [(77, {"update_id": 77})]
     finally:
         upgraded.close()
 
