@@ -396,6 +396,40 @@ def cmd_db_current(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_backup(args, settings: Settings) -> int:
+    """Back up the database (DATABASE_URL) to FILE, while the bot runs: SQLite's online backup, or pg_dump.
+
+    FILE is written as FILE.partial and renamed once complete, readable by its owner only. PostgreSQL needs
+    pg_dump (Debian package postgresql-client) of the server's major version.
+    Example: guichet db backup /var/backups/guichet/guichet-2024-05-01.dump
+    """
+    from knowledge.storage.backup import BackupError, backup
+
+    try:
+        print(backup(settings.database_url, Path(args.file)).summary)
+    except BackupError as error:
+        raise CLIError(f"backup failed: {error}") from None
+    return 0
+
+
+def cmd_db_restore(args, settings: Settings) -> int:
+    """Replace the whole database (DATABASE_URL) by a backup made with 'guichet db backup', then upgrade it.
+
+    Stop the bot first. Without --yes, only says what it would do. A backup made by an older version is
+    brought to the newest schema. PostgreSQL needs pg_restore and psql (Debian package postgresql-client).
+    Example: guichet db restore --yes /var/backups/guichet/guichet-2024-05-01.dump
+    """
+    from knowledge.storage.backup import BackupError, restore, restore_refused
+
+    try:
+        if not args.yes:
+            raise CLIError(restore_refused(settings.database_url, Path(args.file)))
+        print(restore(settings.database_url, Path(args.file)).summary)
+    except BackupError as error:
+        raise CLIError(f"restore failed: {error}") from None
+    return 0
+
+
 def cmd_interpreters(args, settings: Settings) -> int:
     """Manage the interpreter roster: add (or update), list, remove, pause, resume.
 
@@ -505,6 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the database schema (versioned migrations)").add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     add(db, "upgrade", cmd_db_upgrade)
     add(db, "current", cmd_db_current)
+    db_backup = add(db, "backup", cmd_db_backup)
+    db_backup.add_argument("file", help="where to write the backup (replaced if it exists)")
+    db_restore = add(db, "restore", cmd_db_restore)
+    db_restore.add_argument("file", help="a backup made with 'guichet db backup'")
+    db_restore.add_argument("--yes", action="store_true", help="really replace the database")
     interpreters = add(commands, "interpreters", cmd_interpreters)
     interpreters.add_argument("action", choices=("add", "list", "remove", "pause", "resume"))
     interpreters.add_argument("--telegram-id", type=_telegram_id, help="the interpreter's numeric Telegram user id")

@@ -23,7 +23,7 @@ def run(args, stdin: str = "", env=None, cwd=None):
 
 def test_every_command_has_help_with_an_example():
     for command in (["run"], ["chat"], ["train"], ["nlu", "parse"], ["nlu", "test"], ["kb", "validate"], ["kb", "import"], ["kb", "report"], ["kb", "gaps"], ["kb", "schema"], ["bench"],
-                    ["interpreters"], ["db", "upgrade"], ["db", "current"]):
+                    ["interpreters"], ["db", "upgrade"], ["db", "current"], ["db", "backup"], ["db", "restore"]):
         result = run(command + ["--help"])
         assert result.returncode == 0 and "Example:" in result.stdout, command
 
