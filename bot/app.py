@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional
 
 from telegram import BotCommand, Update
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
 CONNECTIONS = 32
 DESK_TICK_SECONDS = 5.0  # how often the desk looks for unanswered requests, retention, roster changes
+INBOX_KEEP = timedelta(hours=24)  # rows (ids only) of handled updates: Telegram never resends one that old
 DRAIN_SECONDS = 5.0  # at a stop, how long queued replies may still go out (the rest is sent at the next start)
 
 
@@ -103,10 +105,15 @@ class PerChatOrder(BaseUpdateProcessor):
                 return False
             for older in await coordinator.older(chat, update.update_id):
                 await self.ledger.claim(older, True)
+                self.ledger.begin(older.update_id)
                 try:
                     await self.application.process_update(older)
                 finally:
                     self.ledger.handled(older.update_id)
+            if not self.ledger.begin(update.update_id):  # handled meanwhile, as an older update of its chat
+                coroutine.close()
+                return True
+            logger.debug("update %s: handling", update.update_id)
             await coroutine
             return True
         finally:
@@ -194,14 +201,22 @@ async def _desk_ticks(application: Application, every: float) -> None:
         try:
             if data.coordinator is None:
                 await data.courier.post(await data.run(data.desk.tick), None)
+                await data.run(_purge, data)
                 continue
             await data.run(data.desk.refresh)  # every instance: the roster
             if await data.coordinator.desk_turn():  # one instance: the rounds
                 await data.courier.post(await data.run(data.desk.rounds), None)
-                if data.coordinator.memory is not None:  # what nobody used for a day
-                    await data.run(data.coordinator.memory.purge)
+                await data.run(_purge, data)
         except Exception as error:  # a database or network hiccup must not stop the ticks; the next one retries
             log_failure(logger, "the interpreting desk could not do its round", error)
+
+
+def _purge(data: BotData) -> None:
+    """What is kept only for a while: rows of handled updates, the shared conversation memory."""
+    if data.ledger.inbox is not None:
+        data.ledger.inbox.purge_handled(datetime.utcnow() - INBOX_KEEP)
+    if data.coordinator is not None and data.coordinator.memory is not None:
+        data.coordinator.memory.purge()
 
 
 async def _start_desk(application: Application) -> None:

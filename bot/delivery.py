@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -208,7 +208,9 @@ class UpdateLedger:
         self._marked: Set[int] = set()  # marked handled together with their replies
         self._unmarked: List[int] = []
         self._flushing: Set[int] = set()
-        self._active: Set[int] = set()  # claimed, being handled
+        self._active: Set[int] = set()  # claimed: waiting for their chat's turn, or being handled
+        self._handling: Set[int] = set()  # being handled now (their chat's turn came)
+        self._finished: "OrderedDict[int, None]" = OrderedDict()  # handled here lately (bounded)
         self._flusher: Optional[asyncio.Task] = None
 
     async def received(self, updates: Sequence[Update], offset: Optional[int]) -> None:
@@ -233,7 +235,11 @@ class UpdateLedger:
 
     def local_ids(self) -> Set[int]:
         """The updates this process knows of and has not marked handled in the database yet."""
-        return self._fresh | self._active | set(self._unmarked) | self._flushing
+        return self._fresh | self.started_ids()
+
+    def started_ids(self) -> Set[int]:
+        """The updates this process is handling or has handled, perhaps not yet marked handled in the database."""
+        return self._handling | set(self._unmarked) | self._flushing | set(self._finished)
 
     async def replay(self, bot: Bot) -> List[Update]:
         """The updates a stop left unhandled, to be handled first."""
@@ -275,8 +281,22 @@ class UpdateLedger:
         """Its replies and its mark went to the database in one transaction (Courier.post)."""
         self._marked.add(update_id)
 
+    def begin(self, update_id: int) -> bool:
+        """Its chat's turn came: True to handle it now, False when it was handled meanwhile (as an older update
+        of its chat, see bot/instances.py)."""
+        if update_id in self._finished:
+            return False
+        self._handling.add(update_id)
+        return True
+
     def handled(self, update_id: int) -> None:
         self._active.discard(update_id)
+        self._handling.discard(update_id)
+        if update_id in self._finished:
+            return
+        self._finished[update_id] = None
+        if len(self._finished) > 10_000:
+            self._finished.popitem(last=False)
         if self.inbox is None:
             return
         if update_id in self._marked:

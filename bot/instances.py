@@ -36,6 +36,11 @@ from knowledge.storage.instances import DESK, Instances, chat_key
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 2.0  # how often an instance says it is alive and takes over what nobody does
+# Telegram numbers a bot's updates one after the other and sends several at once: before handling an update, wait
+# (at most SETTLE_SECONDS) until the SETTLE_WINDOW updates just before it are stored, by whichever instance got them,
+# so that an earlier message of the same person still on its way to the other instance is handled first.
+SETTLE_WINDOW = 8
+SETTLE_SECONDS = 0.3
 
 
 class Coordinator:
@@ -81,15 +86,28 @@ class Coordinator:
         if not await self.run(self.instances.acquire, chat_key(chat)):
             self.counts["deferred"] += 1
             return False
+        logger.debug("took a chat's lease")
         self._held.add(chat)
         await self.adopt_replies()  # replies an instance that stopped left for this chat go before new ones
         return True
 
     async def older(self, chat: int, update_id: int) -> List[Update]:
-        """The chat's unhandled updates older than `update_id` that another instance stored: handle them first."""
-        local = self.ledger.local_ids()
+        """The chat's unhandled updates older than `update_id` that another instance stored: handle them first
+        (after waiting for those just before it that are still on their way: see SETTLE_WINDOW)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        first = max(1, update_id - SETTLE_WINDOW)
+        while await self.run(self.inbox.stored_count, first, update_id - 1) < update_id - first:
+            if loop.time() >= deadline:
+                self.counts["unsettled"] += 1
+                break
+            await asyncio.sleep(0.02)
+        started = self.ledger.started_ids()  # not those received here and still queued: they may be older too
         rows = await self.run(self.inbox.unhandled, chat)
-        return self._updates([(i, p) for i, p in rows if i < update_id and i not in local])
+        older = self._updates([(i, p) for i, p in rows if i < update_id and i not in started])
+        if older:
+            logger.debug("update %s: first the older %s", update_id, [u.update_id for u in older])
+        return older
 
     async def _release(self, chat: int) -> None:
         try:
@@ -103,7 +121,9 @@ class Coordinator:
             return
         if not left:
             self._held.discard(chat)
+            logger.debug("gave a chat's lease up")
             return
+        logger.debug("kept a chat's lease for %s", [i for i, _ in left])
         for update in self._updates(left):  # stored by another instance meanwhile: ours to handle
             self.counts["adopted_updates"] += 1
             await self.requeue(update)

@@ -99,7 +99,7 @@ class WebhookServer:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._runner: Optional[web.AppRunner] = None
-        self.accepting = True
+        self.accepting = True  # False while stopping: updates are still stored (200) but left for the next handler
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
@@ -116,17 +116,16 @@ class WebhookServer:
         self.port = site._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """No new updates (the load balancer sends them to another instance, or Telegram again later)."""
+        """Close the port (the load balancer sends updates to another instance, or Telegram again later)."""
         self.accepting = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     # -- Telegram ---------------------------------------------------------------------------------
     async def update(self, request: web.Request) -> web.Response:
         if self.secret and not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), self.secret):
             return web.Response(status=403, text="forbidden")
-        if not self.accepting:
-            return web.Response(status=503, text="stopping")
         try:
             payload = json.loads(await request.read())
             update = Update.de_json(payload, self.application.bot) if isinstance(payload, dict) else None
@@ -141,8 +140,10 @@ class WebhookServer:
         except Exception as error:  # the database did not take it: Telegram will send it again
             log_failure(logger, "webhook: could not store an update; Telegram will send it again", error)
             return web.Response(status=503, text="try again")
-        if new:
+        if new and self.accepting:
             await self.application.update_queue.put(update)
+        elif new:  # stopping: stored, handled by another instance (or by this one after its restart), in order
+            logger.debug("update %s stored while stopping; left for the next handler", update.update_id)
         else:
             processor = self.application.update_processor
             if hasattr(processor, "counts"):
@@ -196,11 +197,14 @@ async def serve(application: Application, settings, stop: asyncio.Event) -> None
         logger.info("Guichet listening for webhooks on %s:%s%s", settings.webhook_listen, server.port,
                     f" as instance {settings.instance}" if settings.instance else "")
         await stop.wait()
-        await server.stop()
+        # Updates that come while stopping are stored and answered 200, not handled here: refusing them would
+        # send them to another instance through the balancer, possibly after a later one of the same chat.
+        server.accepting = False
         await application.stop()
         if application.post_stop:
             await application.post_stop(application)
     finally:
+        await server.stop()
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)

@@ -56,6 +56,7 @@ LAYERS = (
     ("bot/assistant/", "assistant"), ("bot/handover/", "handover"), ("bot/devtools/", "devtools"),
     ("bot/handlers/", "telegram"), ("bot/app.py", "telegram"), ("bot/context.py", "telegram"),
     ("bot/keyboards.py", "telegram"), ("bot/http.py", "telegram"), ("bot/delivery.py", "telegram"),
+    ("bot/webhook.py", "telegram"), ("bot/instances.py", "telegram"),
     ("bot/cli.py", "composition"),
     ("bot/terminal.py", "frontend"), ("bot/knowledge_updates.py", "frontend"),
     ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/logs.py", "support"), ("bot/__init__.py", "support"),

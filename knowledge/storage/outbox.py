@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from knowledge.storage.tables import inbox, outbox
@@ -96,6 +96,18 @@ class Inbox:
                 conn.execute(insert(inbox).values(update_id=update_id, payload=payload, handled=False, received_at=_now(),
                                                   chat_id=chat))
         return {update_id for update_id, _payload, _chat in new}
+
+    def stored_count(self, first: int, last: int) -> int:
+        """How many of the updates `first`..`last` (ids) are stored."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(inbox).where(
+                and_(inbox.c.update_id >= first, inbox.c.update_id <= last))).scalar_one()
+
+    def purge_handled(self, older_than: datetime) -> int:
+        """Delete the rows (ids only) of updates handled and received before `older_than`: in webhook mode nothing
+        confirms an offset, and Telegram stops resending an update long before a day."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(inbox).where(and_(inbox.c.handled.is_(True), inbox.c.received_at < older_than))).rowcount
 
     def ping(self) -> None:
         """Raises when the database does not answer (the health check)."""
