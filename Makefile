@@ -10,10 +10,14 @@ MO_FILES := $(PO_FILES:.po=.mo)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup run chat test train nlu-test kb-validate kb-import catalogs i18n-extract i18n-update bench postgres clean
+.PHONY: setup run chat test train nlu-test kb-validate kb-import catalogs i18n-extract i18n-update bench postgres voice clean
 
-## setup: environment, dependencies, compiled catalogs, trained NLU model, database schema upgraded, loaded knowledge (quick when nothing changed)
-setup: $(STAMP) catalogs model knowledge
+## setup: environment, dependencies, compiled catalogs, trained NLU model, database schema upgraded, loaded knowledge,
+## the programs that read answers aloud (quick when nothing changed)
+setup: $(STAMP) catalogs model knowledge voice
+
+voice:
+	@bash deploy/voice-packages.sh
 
 $(STAMP): requirements.lock pyproject.toml
 	@python_bin=$$(PYENV_VERSION=$(PYTHON_VERSION) pyenv which python 2>/dev/null || command -v python3.10 || true); \

@@ -32,6 +32,7 @@ from bot.knowledge_updates import KnowledgeUpdates
 from bot.logs import log_failure
 from bot.handover import InterpretingDesk
 from bot.settings import Settings
+from bot.voice import Voices
 from knowledge.storage import Inbox, Instances, MemoryTable, Outbox
 
 logger = logging.getLogger(__name__)
@@ -273,7 +274,8 @@ def file_base_url(base_url: str) -> str:
 def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, outbox: Outbox, inbox: Optional[Inbox],
                       on_shutdown: Iterable[Callable[[], None]] = (), knowledge_updates: Optional[KnowledgeUpdates] = None,
                       desk_tick_seconds: float = DESK_TICK_SECONDS, drain_seconds: float = DRAIN_SECONDS,
-                      instances: Optional[Instances] = None, memory: Optional[MemoryTable] = None) -> Application:
+                      instances: Optional[Instances] = None, memory: Optional[MemoryTable] = None,
+                      voices: Optional[Voices] = None) -> Application:
     """The Application for `settings`, talking to the Bot API at `settings.telegram_api_base_url`.
 
     Every update goes to `front`: the assistant, or the interpreting desk in front of it (which also gets its
@@ -301,6 +303,7 @@ def build_application(settings: Settings, front: FrontDesk, parser: Parser, *, o
     ledger.run = application.bot_data.run
     application.bot_data.ledger = ledger
     application.bot_data.courier = Courier(application.bot, outbox, application.bot_data.run, front, ledger)
+    application.bot_data.courier.voices = voices  # voice notes of answers (the 🔊 button), when espeak-ng is here
     application.bot_data.drain_seconds = drain_seconds
     application.bot_data.front = front
     application.bot_data.parser = parser

@@ -131,10 +131,14 @@ def cmd_run(args, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     from bot.app import build_application, run_application
 
+    from bot.voice import Voices
+
     with open_front(settings, nlu_process=settings.nlu_process, desk=True) as (desk, parser, updates, storage):
+        voices = Voices(settings.data_dir / "voice-cache")  # asks espeak-ng for its voices: after the NLU process starts
+        desk.assistant.texts.voiced = voices.languages  # the 🔊 button, in the languages espeak-ng speaks
         run_application(build_application(settings, desk, parser, outbox=storage.outbox, inbox=storage.inbox,
                                           knowledge_updates=updates, instances=storage.instances,
-                                          memory=storage.memory), settings)
+                                          memory=storage.memory, voices=voices), settings)
     return 0
 
 
@@ -469,11 +473,16 @@ def cmd_bench(args, settings: Settings) -> int:
     """Benchmark the real bot through a local fake Bot API server (throughput, latency, memory, cold start, import).
 
     Example: guichet bench --messages 3000; guichet bench --flood (a burst under Telegram's limits);
-    guichet bench --parse (CPU per message of the NLU, one at a time and in batches)
+    guichet bench --parse (CPU per message of the NLU, one at a time and in batches);
+    guichet bench --voice (voice notes of answers: time not cached and cached, CPU per minute of audio)
     """
     from bot.devtools.bench import run_bench, run_flood_bench
 
-    if args.parse:
+    if args.voice:
+        from bot.devtools.bench import run_voice_bench
+
+        print(run_voice_bench(settings, runs=args.runs))
+    elif args.parse:
         from bot.devtools.bench import run_parse_bench
 
         print(run_parse_bench(_model_path(settings), runs=args.runs))
@@ -556,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--flood", action="store_true",
                        help="150 people at once and 10 asking 3 in a row, through a fake Bot API with Telegram's "
                             "limits and 3%% of 502s: answered, duplicates, time to the last answer against the ideal")
+    bench.add_argument("--voice", action="store_true",
+                       help="voice notes of whole answer cards per language: seconds not cached and cached, CPU "
+                            "seconds per minute of audio")
     bench.add_argument("--parse", action="store_true",
                        help="CPU ms per message of the NLU alone at batch sizes 1 and 32: nlu.fast against Rasa's graph runner")
     return parser

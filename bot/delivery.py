@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Coroutine, Deque, Dict, Iterable, List, Optional, Sequence, Set
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, LinkPreviewOptions, Message, Update
+from telegram import Bot, InputFile, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter, ExtBot
@@ -38,6 +38,7 @@ from bot.assistant import Button, Media, Reply, Sender, Venue
 from bot.assistant.values import CAPTIONED, telegram_id, telegram_key
 from bot.keyboards import reply_markup
 from bot.logs import log_failure
+from bot.voice import Voices, VoiceError, ogg_opus_seconds
 from knowledge.storage import Inbox, Outbox, Outgoing
 
 logger = logging.getLogger(__name__)
@@ -156,10 +157,33 @@ def _sender(bot: Bot, kind: str) -> Callable[..., Coroutine[Any, Any, Message]]:
     return getattr(bot, SENDERS[kind])
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """The Bot API calls for one reply: text (or a caption), a location or a file, a map pin."""
+async def send_speech(bot: Bot, chat_id: int, reply: Reply, voices: Optional[Voices]) -> None:
+    """A voice note reading `reply.media.speech`: by the file id Telegram gave the same audio before, else the
+    audio made (or found in the cache) off the event loop, in the voices' own thread."""
+    text, language = reply.media.speech, reply.language
+    if voices is None or language not in voices.languages:
+        raise VoiceError(f"no voice for {language}")
+    known = voices.file_id(text, language)
+    if known:
+        try:
+            await bot.send_voice(chat_id, known)
+            return
+        except BadRequest:  # Telegram forgot it (another bot token, a very old file): send the audio again
+            pass
+    path = await asyncio.get_running_loop().run_in_executor(voices.executor, voices.audio, text, language)
+    message = await bot.send_voice(chat_id, InputFile(path.read_bytes(), filename="guichet.ogg"),
+                                   duration=max(1, round(ogg_opus_seconds(path.read_bytes()))))
+    if message.voice is not None:
+        voices.remember(text, language, message.voice.file_id)
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply, voices: Optional[Voices] = None) -> None:
+    """The Bot API calls for one reply: text (or a caption), a location or a file, a map pin, a voice note."""
     options = dict(reply_markup=reply_markup(reply))
     media = reply.media
+    if media is not None and media.kind == "speech":
+        await send_speech(bot, chat_id, reply, voices)
+        return
     if media is None or media.kind not in CAPTIONED:
         await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
                                link_preview_options=LinkPreviewOptions(is_disabled=True), **options)
@@ -367,6 +391,7 @@ class Courier:
         self._clerk_task: Optional[asyncio.Task] = None
         self._ids: Set[int] = set()  # outbox ids queued here
         self.coordinator = None  # with several instances: told which chats' replies are still queued (bot/instances.py)
+        self.voices: Optional[Voices] = None  # voice notes of answers (bot/voice.py); None: none are sent
         self.counts: Counter = Counter()
 
     # -- in ------------------------------------------------------------------------------------
@@ -474,7 +499,7 @@ class Courier:
         """Send one reply: 'sent', 'blocked' (the chat refuses everything), 'dropped' (this one refused for good) or
         'again' (retries exhausted; try later)."""
         try:
-            await send_reply(self.bot, chat, item.reply)
+            await send_reply(self.bot, chat, item.reply, self.voices)
         except Forbidden:
             self.counts["forbidden"] += 1
             logger.info("a chat refused a message (blocked or left); telling the desk")

@@ -59,7 +59,7 @@ LAYERS = (
     ("bot/webhook.py", "telegram"), ("bot/instances.py", "telegram"),
     ("bot/cli.py", "composition"),
     ("bot/terminal.py", "frontend"), ("bot/knowledge_updates.py", "frontend"),
-    ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/logs.py", "support"), ("bot/__init__.py", "support"),
+    ("bot/settings.py", "support"), ("bot/i18n.py", "support"), ("bot/logs.py", "support"), ("bot/voice.py", "support"), ("bot/__init__.py", "support"),
     ("nlu/", "nlu"), ("knowledge/storage/", "storage"), ("knowledge/", "knowledge"),
 )
 UPPER = ("bot.app", "bot.context", "bot.handlers", "bot.keyboards", "bot.http", "bot.delivery", "bot.cli", "bot.devtools", "bot.terminal",

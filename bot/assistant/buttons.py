@@ -48,12 +48,18 @@ class Press:
     number: Optional[int] = None
     answer: str = ""
     token: str = ""
+    read: Optional["Press"] = None  # kind 'say': the press whose message is read aloud (an answer, topic, services)
+
+SAYABLE = ("answer", "topic", "more")  # the messages a 🔊 button can read
 
 
 def parse_button(data: Optional[str]) -> Optional[Press]:
     """The press `data` stands for, or None when it is not exactly one of Guichet's buttons."""
     if not data or len(data) > 64:  # Telegram's own limit for callback data
         return None
+    if data.startswith("say:"):
+        read = parse_button(data[4:])
+        return Press("say", read=read) if read is not None and read.kind in SAYABLE else None
     for kind, pattern in _PATTERNS.items():
         match = pattern.fullmatch(data)
         if match:

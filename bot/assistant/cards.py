@@ -52,9 +52,10 @@ class Cards:
             text += "\n\n" + escape(_("🧑 A Guichet community interpreter can also join this conversation: press "
                                       "“Talk to a person” or send /human."))
         guidance = self.texts.reply(text, language)
-        services = self.services_page(intent, language, 0, position)
+        services = self.services_page(intent, language, 0, position, listen=False)
         # the topic's specific questions first: taps alone reach every answer (topic -> question -> answer)
-        rows = self.question_rows(intent, language) + [list(row) for row in services.buttons]
+        rows = self.texts.listen_rows(f"topic:{intent}", language) + self.question_rows(intent, language) + \
+            [list(row) for row in services.buttons]
         return self._joined(guidance, services, rows)
 
     # -- specific answers (knowledge/data/answers) ----------------------------------------------------
@@ -107,7 +108,8 @@ class Cards:
             where = self.texts.reply("\n\n".join(blocks), language)
         else:
             where = self.texts.reply(escape(_("I don't know a service for this yet.")), language)
-        rows = [[Button(_("❓ More questions: {topic}").format(topic=self.topic_name(answer.intent, language)),
+        rows = self.texts.listen_rows(f"ans:{answer.id}", language) + [
+                [Button(_("❓ More questions: {topic}").format(topic=self.topic_name(answer.intent, language)),
                         f"qs:{answer.intent}")],
                 [Button(_("➕ More services"), f"more:{answer.intent}:0"), self.texts.human_button(language)],
                 [Button(_("📋 Another topic"), "menu"), Button(_("🌐 Change language"), "lang")]]
@@ -144,11 +146,13 @@ class Cards:
         return [self.texts.reply(_("No interpreter is registered on this Guichet yet. These services can help you find one:"),
                                  language)] + self.interpreting_services(language)
 
-    def services_page(self, intent: str, language: str, offset: int, position: Optional[Position] = None) -> Reply:
+    def services_page(self, intent: str, language: str, offset: int, position: Optional[Position] = None, *,
+                      listen: bool = True) -> Reply:
+        """One page of the topic's services; `listen`: with the 🔊 button (not when part of a topic card)."""
         _ = self.texts.gettext(language)
         services = self._ranked(intent, language, position)
         page = services[offset: offset + SERVICES_PER_PAGE]
-        rows: List[List[Button]] = []
+        rows: List[List[Button]] = self.texts.listen_rows(f"more:{intent}:{offset}", language) if page and listen else []
         venue = None
         if not page:
             text = _("I don't know a service for this yet.")

@@ -10,6 +10,7 @@ from typing import List, Optional, Tuple
 
 from bot.assistant.buttons import Press, parse_button
 from bot.assistant.parts import Parts
+from bot.assistant.speech import speakable
 from bot.assistant.ports import Gaps, HumanOffer
 from bot.assistant.texts import command_name, escape
 from bot.assistant.values import Media, Reply, Sender
@@ -137,6 +138,8 @@ class Assistant:
             return self._answer(sender, press.intent, language)
         if kind == "more" and self.cards.has_topic(press.intent):
             return [self.cards.services_page(press.intent, language, press.number, self.memory.position(sender.key))]
+        if kind == "say":
+            return self._read_aloud(sender, press.read, language)
         if kind == "menu":
             return [self.texts.topic_menu(language)]
         if kind == "near":
@@ -182,8 +185,15 @@ class Assistant:
         return [self.texts.reply(text, language, self.texts.topic_rows(language))]
 
     def media(self, sender: Sender, media: Media, caption: str = "") -> List[Reply]:
-        """A photo, voice note, document…: the bot reads text only (an interpreter desk relays these)."""
-        return self.unsupported(sender, "media")
+        """A photo, voice note, document…: the bot reads text only (an interpreter desk relays these). A voice note
+        or audio file (people who read with difficulty often speak instead): the topics to tap, and a person."""
+        if media.kind not in ("voice", "audio", "video_note"):
+            return self.unsupported(sender, "media")
+        language = self.parts.language_for(sender)
+        _ = self.texts.gettext(language)
+        text = _("I cannot listen to voice messages yet. Tap a topic below, or ask for a person: an interpreter "
+                 "can listen to you.")
+        return [self.texts.reply(text, language, self.texts.topic_rows(language) + [[self.texts.human_button(language)]])]
 
     def error(self, sender: Sender) -> List[Reply]:
         language = self.parts.language_for(sender)
@@ -233,6 +243,23 @@ class Assistant:
             return self.stale(language)
         self.memory.answered(sender.key, answer.intent, answer.id)
         return self.cards.answer_card(answer.id, language)
+
+    def _read_aloud(self, sender: Sender, read: Press, language: str) -> List[Reply]:
+        """The 🔊 button: the same message as a voice note (made when sent: bot/voice.py), in the person's language
+        when it has a voice; an old or forged press otherwise gets the stale-button answer."""
+        position = self.memory.position(sender.key)
+        if language not in self.texts.voiced:
+            return self.stale(language)
+        if read.kind == "answer" and self.cards.has_answer(read.answer):
+            replies = self.cards.answer_card(read.answer, language)
+        elif read.kind == "topic" and self.cards.has_topic(read.intent):
+            replies = self.cards.topic_answer(read.intent, language, position, interpreter_here=self.human_offer is not None)
+        elif read.kind == "more" and self.cards.has_topic(read.intent):
+            replies = [self.cards.services_page(read.intent, language, read.number, position)]
+        else:
+            return self.stale(language)
+        spoken = speakable("\n".join(reply.text for reply in replies), self.texts.gettext(language))
+        return [Reply("", language, media=Media("speech", speech=spoken))]
 
     def _nearby(self, sender: Sender, label: str, language: str) -> List[Reply]:
         return self.cards.nearby(label, self.memory.last_topic(sender.key), self.memory.position(sender.key), language)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import FrozenSet, Callable, List, Optional, Sequence, Tuple
 
 from bot.assistant.values import Button, KnowledgeHolder, Reply, Venue
 from bot.i18n import N_, Catalogs, in_own_names, rtl_lines
@@ -48,6 +48,7 @@ class Texts:
         self.catalogs = catalogs
         self.knowledge = knowledge
         self.default_language = default_language if default_language in catalogs.languages else catalogs.languages[0]
+        self.voiced: FrozenSet[str] = frozenset()  # languages answers can be read aloud in (set at start: bot/voice.py)
 
     @property
     def languages(self) -> Tuple[str, ...]:
@@ -78,6 +79,13 @@ class Texts:
     def menu_row(self, language: str) -> List[List[Button]]:
         _ = self.gettext(language)
         return [[Button(_("📋 Topics"), "menu"), Button(_("🌐 Change language"), "lang")]]
+
+    def listen_rows(self, action: str, language: str) -> List[List[Button]]:
+        """The 🔊 button that reads the message made by `action` aloud, where `language` has a voice."""
+        if language not in self.voiced or len(("say:" + action).encode()) > 64:
+            return []
+        _ = self.gettext(language)
+        return [[Button(_("🔊 Listen"), "say:" + action)]]
 
     def human_button(self, language: str) -> Button:
         _ = self.gettext(language)

@@ -70,10 +70,11 @@ CAPTIONED = ("photo", "document", "voice", "audio", "video", "animation")
 class Media:
     """A photo, document, voice note… relayed between a person and an interpreter, by Telegram file id."""
 
-    kind: str  # photo, document, voice, audio, video, animation, sticker, video_note, location
+    kind: str  # photo, document, voice, audio, video, animation, sticker, video_note, location; speech (below)
     file_id: str = ""
     latitude: Optional[float] = None
     longitude: Optional[float] = None
+    speech: str = ""  # kind 'speech': a voice note to make from this text in the reply's language (bot/voice.py)
 
 
 @dataclass(frozen=True)

@@ -373,3 +373,49 @@ def run_flood_bench(settings: Settings, model: Path, *, people: int = 150, repea
     lines.append(f"| median | {med['answered']:.0f}/{results[0]['questions']} | {med['duplicates']:.0f} | | | | "
                  f"{med['last']:.1f} | {med['ideal']:.1f} | {1.3 * med['ideal'] + 3:.1f} |")
     return "\n".join(lines)
+
+
+# -- `guichet bench --voice`: answers read aloud ----------------------------------------------------------------
+def run_voice_bench(settings: Settings, *, runs: int = 3, per_language: int = 6) -> str:
+    """Per language with a voice: seconds to the voice note of a whole answer card (espeak-ng + opusenc) when not
+    cached and when cached, and CPU seconds (the two programs') per minute of audio. Telegram's upload excluded."""
+    import resource
+    import tempfile
+
+    from bot.assistant import KnowledgeHolder
+    from bot.assistant.cards import Cards
+    from bot.assistant.speech import speakable
+    from bot.assistant.texts import Texts
+    from bot.i18n import Catalogs
+    from bot.voice import Voices, ogg_opus_seconds
+    from knowledge.loader import load_directory
+
+    knowledge = KnowledgeHolder(load_directory(settings.knowledge_dir).knowledge)
+    catalogs = Catalogs()
+    texts = Texts(catalogs, knowledge, "en")
+    cards = Cards(texts, knowledge, None)
+    answers = [a.id for a in knowledge.current.answers][:per_language]
+    rows = ["| language | answers | audio per answer (s, median) | not cached (s, median) | cached (ms, median) | "
+            "CPU s per audio minute |", "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="guichet-voice-bench-") as folder:
+        for language in sorted(Voices(Path(folder) / "probe").languages):
+            spoken = [speakable("\n".join(r.text for r in cards.answer_card(a, language)), catalogs.gettext(language))
+                      for a in answers]
+            cold, warm, audio, cpu = [], [], [], 0.0
+            for run in range(runs):
+                voices = Voices(Path(folder) / f"{language}-{run}")  # an empty cache each run
+                for text in spoken:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    started = time.perf_counter()
+                    path = voices.audio(text, language)
+                    cold.append(time.perf_counter() - started)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                    audio.append(ogg_opus_seconds(path.read_bytes()))
+                    started = time.perf_counter()
+                    voices.audio(text, language)
+                    warm.append(time.perf_counter() - started)
+            rows.append(f"| {language} | {len(spoken)} | {statistics.median(audio):.1f} | {statistics.median(cold):.2f} | "
+                        f"{statistics.median(warm) * 1000:.2f} | {cpu / (sum(audio) / 60):.2f} |")
+            print(rows[-1], file=sys.stderr)
+    return "\n".join([f"Voice notes of whole answer cards, {runs} runs, empty cache each run"] + rows)

@@ -179,6 +179,8 @@ class FakeBotAPI:
             raw.update(request.query)
         params = {}
         for key, value in raw.items():
+            if isinstance(value, web.FileField):  # an upload (multipart): kept as its bytes
+                value = {"filename": value.filename, "bytes": value.file.read()}
             if isinstance(value, str) and value[:1] in "[{":
                 try:
                     value = json.loads(value)
@@ -379,7 +381,9 @@ class FakeBotAPI:
                 raise _APIError(400, f"Bad Request: can't parse entities: {problem}")
         if len(caption) > 1024:
             raise _APIError(400, "Bad Request: message caption is too long")
-        return self._message(chat_id, **{kind: {"file_id": params.get(kind, ""), "file_unique_id": "u"}},
+        sent = params.get(kind, "")
+        file_id = sent if isinstance(sent, str) else f"UPLOADED-{kind}-{next(self._message_ids)}"  # a new file
+        return self._message(chat_id, **{kind: {"file_id": file_id, "file_unique_id": "u"}},
                              **({"caption": caption} if caption else {}))
 
     async def _api_sendphoto(self, params):

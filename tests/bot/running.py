@@ -33,7 +33,7 @@ async def running_bot(front: FrontDesk, parser: Parser, **options) -> AsyncItera
     if own_storage:
         folder = tempfile.mkdtemp(prefix="guichet-outbox-")
         storage = Storage(f"sqlite:///{Path(folder) / 'outbox.sqlite3'}", b"test")
-    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds", "drain_seconds")
+    app_options = {name: options.pop(name) for name in ("knowledge_updates", "desk_tick_seconds", "drain_seconds", "voices")
                    if name in options}
     settings = dataclasses.replace(Settings.from_env({}), telegram_bot_token=api.token, telegram_api_base_url=api.base_url,
                                    **options)
