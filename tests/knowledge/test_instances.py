@@ -65,3 +65,13 @@ def test_what_a_stopped_or_crashed_instance_left_is_taken_over(storage):
     assert a.claim_outbox() == left + mine
     assert a.acquire(chat_key(42))
     assert a.alive() == {"a"}
+
+
+def test_rows_of_handled_updates_go_after_a_day_and_unhandled_ones_stay(storage):
+    """In webhook mode no getUpdates offset ever confirms an update: the desk's rounds delete old handled rows."""
+    storage.inbox.receive([(1, {"update_id": 1}, 5), (2, {"update_id": 2}, 5), (3, {"update_id": 3}, 6)], None)
+    storage.inbox.handled([1, 3])
+    with storage.engine.begin() as conn:
+        conn.execute(update(inbox).where(inbox.c.update_id.in_([1, 2])).values(received_at=datetime.utcnow() - timedelta(hours=25)))
+    assert storage.inbox.purge_handled(datetime.utcnow() - timedelta(hours=24)) == 1
+    assert storage.inbox.stored_count(1, 3) == 2 and storage.inbox.unhandled() == [(2, {"update_id": 2})]
