@@ -112,7 +112,7 @@ class Coordinator:
     async def _release(self, chat: int) -> None:
         try:
             left = await self.run(self.instances.release, chat_key(chat), chat, self.ledger.local_ids())
-        except Exception as error:  # kept: the next round tries again
+        except Exception as error:  # kept: the next sweep tries again
             log_failure(logger, "could not give up a chat's lease", error)
             left = None
         finally:
@@ -152,6 +152,9 @@ class Coordinator:
         """Say this instance is alive; take the replies and the chats nobody works for."""
         await self.run(self.instances.beat)
         await self.adopt_replies()
+        for chat in [c for c in self._held if c not in self._work and c not in self._releasing]:
+            self.busy(chat)
+            self.done(chat)  # held with nothing to do (a failed release, requeued copies skipped): try again
         for chat in await self.run(self.instances.orphaned_chats):
             if chat in self._held or chat in self._work:
                 continue

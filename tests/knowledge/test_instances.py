@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -75,3 +76,25 @@ def test_rows_of_handled_updates_go_after_a_day_and_unhandled_ones_stay(storage)
         conn.execute(update(inbox).where(inbox.c.update_id.in_([1, 2])).values(received_at=datetime.utcnow() - timedelta(hours=25)))
     assert storage.inbox.purge_handled(datetime.utcnow() - timedelta(hours=24)) == 1
     assert storage.inbox.stored_count(1, 3) == 2 and storage.inbox.unhandled() == [(2, {"update_id": 2})]
+
+
+async def test_a_lease_whose_release_failed_is_given_up_at_the_next_sweep(storage, monkeypatch):
+    from bot.delivery import UpdateLedger
+    from bot.instances import Coordinator
+
+    async def inline(function, *args):
+        return function(*args)
+
+    a, b = pair(storage)
+    coordinator = Coordinator(a, storage.inbox, inline, UpdateLedger(storage.inbox, inline), bot=None)
+    coordinator.busy(42)
+    assert await coordinator.enter(42)
+    release = a.release
+    monkeypatch.setattr(a, "release", lambda *args: (_ for _ in ()).throw(OSError("the database went away")))
+    coordinator.done(42)  # nothing left to do: give the lease up… which fails
+    await asyncio.sleep(0.05)
+    assert not b.acquire(chat_key(42))
+    monkeypatch.setattr(a, "release", release)
+    await coordinator.sweep()  # …and is tried again
+    await asyncio.sleep(0.05)
+    assert b.acquire(chat_key(42))
