@@ -392,6 +392,8 @@ class Courier:
         self._ids: Set[int] = set()  # outbox ids queued here
         self.coordinator = None  # with several instances: told which chats' replies are still queued (bot/instances.py)
         self.voices: Optional[Voices] = None  # voice notes of answers (bot/voice.py); None: none are sent
+        self._making: Set[asyncio.Task] = set()  # voice notes whose audio is being made
+        self._audio_ready: Set[int] = set()
         self.counts: Counter = Counter()
 
     # -- in ------------------------------------------------------------------------------------
@@ -472,6 +474,10 @@ class Courier:
         try:
             while queue:
                 item = queue[0]
+                if self._needs_audio(item):  # made aside: the chat's next replies do not wait for it
+                    queue.popleft()
+                    self._making.add(asyncio.get_running_loop().create_task(self._make_audio(chat, item)))
+                    continue
                 await self._unconfirmed.acquire()
                 outcome = await self._deliver(chat, item)
                 if outcome == "again":
@@ -490,7 +496,27 @@ class Courier:
             if not queue:
                 self._queues.pop(chat, None)
 
+    def _needs_audio(self, item: _Item) -> bool:
+        media, voices = item.reply.media, self.voices
+        return (media is not None and media.kind == "speech" and voices is not None and item.outgoing.id not in self._audio_ready
+                and item.reply.language in voices.languages and not voices.ready(media.speech, item.reply.language))
+
+    async def _make_audio(self, chat: int, item: _Item) -> None:
+        """Make a voice note's audio in the voices' thread, then queue it again (its chat's answers went on)."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.voices.executor, self.voices.audio,
+                                                             item.reply.media.speech, item.reply.language)
+        except Exception as error:  # sending it will fail the same way and drop it, with a log line
+            log_failure(logger, "could not make a voice note", error, logging.WARNING)
+        finally:
+            self._making.discard(asyncio.current_task())
+        self._audio_ready.add(item.outgoing.id)
+        self._queues.setdefault(chat, deque()).append(item)
+        if chat not in self._workers:
+            self._workers[chat] = asyncio.get_running_loop().create_task(self._work(chat))
+
     def _done(self, item: _Item) -> None:
+        self._audio_ready.discard(item.outgoing.id)
         self._ids.discard(item.outgoing.id)
         if self.coordinator is not None and item.outgoing.origin is not None:
             self.coordinator.done(item.outgoing.origin)
@@ -536,22 +562,23 @@ class Courier:
     # -- stop ----------------------------------------------------------------------------------
     def idle(self) -> bool:
         """Nothing queued, nothing being sent, nothing left to cross out."""
-        return not self._workers and not self._crossing and (self._clerk_task is None or self._clerk_task.done())
+        return not self._workers and not self._making and not self._crossing and \
+            (self._clerk_task is None or self._clerk_task.done())
 
     def queued(self) -> int:
-        return sum(len(queue) for queue in self._queues.values())
+        return sum(len(queue) for queue in self._queues.values()) + len(self._making)
 
     async def drain(self, timeout: float) -> int:
         """Let the queues empty for up to `timeout` seconds, then stop; what is left stays in the outbox for the
         next start. Returns how many replies are left."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._workers and loop.time() < deadline:
+        while (self._workers or self._making) and loop.time() < deadline:
             await asyncio.sleep(0.05)
         left = self.queued()
-        for task in list(self._workers.values()):
+        for task in list(self._workers.values()) + list(self._making):
             task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await asyncio.gather(*self._workers.values(), *self._making, return_exceptions=True)
         if self._clerk_task is not None:
             await asyncio.gather(self._clerk_task, return_exceptions=True)
         self._clerk.shutdown(wait=True)

@@ -90,6 +90,10 @@ class Voices:
         self._evict()
         return target
 
+    def ready(self, text: str, language: str) -> bool:
+        """Sending it needs no synthesis: the audio is cached (or Telegram has it)."""
+        return self.path(self.key(text, language)).exists() or self.file_id(text, language) is not None
+
     def file_id(self, text: str, language: str) -> Optional[str]:
         """Telegram's id of this audio once it was sent, if any."""
         stored = self.path(self.key(text, language)).with_suffix(".id")

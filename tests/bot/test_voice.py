@@ -114,7 +114,10 @@ async def test_listen_under_an_arabic_answer_sends_a_voice_note(parser, sqlite_s
         listen = answer.buttons[0]
         assert listen["text"] == "🔊 استمع" and listen["callback_data"].startswith("say:")
         api.press(501, listen["callback_data"], "ar")
+        api.send_text(501, "أحتاج محامي مجاني", "ar")  # asked right after: its answer does not wait for the audio
         sent = (await api.replies(501, 1, 20, method="sendVoice"))[0]
+        lawyer = next(c for c in api.sent_to(501)[1:] if "⚖️" in c.text)
+        assert lawyer.at < sent.at
         audio = sent.params["voice"]["bytes"]
         assert ogg_opus_seconds(audio) > 5 and int(sent.params["duration"]) == round(ogg_opus_seconds(audio))
         assert voices.made == 1
