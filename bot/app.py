@@ -53,17 +53,16 @@ class PerChatOrder(BaseUpdateProcessor):
     Each update is handled once: a copy Telegram sends again, or one replayed after a crash that was fetched again,
     is skipped (`UpdateLedger`)."""
 
-    def __init__(self, max_concurrent_updates: int, ledger: UpdateLedger, polling: bool = True):
+    def __init__(self, max_concurrent_updates: int, ledger: UpdateLedger):
         super().__init__(max_concurrent_updates)
         self._locks: dict = {}
         self.ledger = ledger
-        self.polling = polling
         self.coordinator: Optional[Coordinator] = None  # several instances: see bot/instances.py
         self.application: Optional[Application] = None
         self.counts: Counter = Counter()  # for /metrics
 
     async def do_process_update(self, update: object, coroutine) -> None:
-        if isinstance(update, Update) and not await self.ledger.claim(update, self.polling):
+        if isinstance(update, Update) and not self.ledger.claim(update):
             coroutine.close()
             self.counts["duplicate"] += 1
             logger.debug("update %s: a copy already received; skipped", update.update_id)
@@ -105,7 +104,7 @@ class PerChatOrder(BaseUpdateProcessor):
                 logger.debug("update %s: another instance works for this chat; left to it", update.update_id)
                 return False
             for older in await coordinator.older(chat, update.update_id):
-                await self.ledger.claim(older, True)
+                self.ledger.claim(older)
                 self.ledger.begin(older.update_id)
                 try:
                     await self.application.process_update(older)

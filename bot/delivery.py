@@ -171,8 +171,9 @@ async def send_speech(bot: Bot, chat_id: int, reply: Reply, voices: Optional[Voi
         except BadRequest:  # Telegram forgot it (another bot token, a very old file): send the audio again
             pass
     path = await asyncio.get_running_loop().run_in_executor(voices.executor, voices.audio, text, language)
-    message = await bot.send_voice(chat_id, InputFile(path.read_bytes(), filename="guichet.ogg"),
-                                   duration=max(1, round(ogg_opus_seconds(path.read_bytes()))))
+    audio = path.read_bytes()
+    message = await bot.send_voice(chat_id, InputFile(audio, filename="guichet.ogg"),
+                                   duration=max(1, round(ogg_opus_seconds(audio))))
     if message.voice is not None:
         voices.remember(text, language, message.voice.file_id)
 
@@ -278,24 +279,16 @@ class UpdateLedger:
                 updates.append(update)
         return updates
 
-    async def claim(self, update: Update, polling: bool) -> bool:
-        """True when this update is to be handled now; False for a copy already received (skip it)."""
-        claimed = await self._claim(update, polling)
-        if claimed:
-            self._active.add(update.update_id)
-        return claimed
-
-    async def _claim(self, update: Update, polling: bool) -> bool:
+    def claim(self, update: Update) -> bool:
+        """True when this update is to be handled now; False for a copy already received (skip it). Every update
+        is stored on arrival (getUpdates: `received`; webhook: `receive`), so a new one is among the fresh."""
         if self.inbox is None:
             return True
-        if update.update_id in self._fresh:
-            self._fresh.discard(update.update_id)
-            return True
-        if polling:
+        if update.update_id not in self._fresh:
             return False
-        # a webhook: the update arrives here first
-        new = await self.run(self.inbox.receive, [_stored(update)], None)
-        return update.update_id in new
+        self._fresh.discard(update.update_id)
+        self._active.add(update.update_id)
+        return True
 
     def left(self, update_id: int) -> None:
         """Claimed but not handled here: another instance works for its chat (bot/instances.py)."""

@@ -177,17 +177,17 @@ async def test_the_ledger_handles_each_update_once_and_keeps_the_unhandled_ones(
     await ledger.received([update], None)
     stored = str(sqlite_storage.inbox.unhandled())
     assert "salam" in stored and "Zorblatt" not in stored and "zorb" not in stored  # names never reach the disk
-    assert await ledger.claim(update, polling=True)
+    assert ledger.claim(update)
     await ledger.received([update], None)  # not confirmed yet: Telegram sends it again
-    assert not await ledger.claim(update, polling=True)
+    assert not ledger.claim(update)
     # the process dies before handling it: the next one replays it, once
     later = UpdateLedger(sqlite_storage.inbox, _inline)
     replayed = await later.replay(bot)
     assert [u.update_id for u in replayed] == [11] and replayed[0].message.text == "salam"
     assert replayed[0].effective_user.language_code == "ar"
-    assert await later.claim(replayed[0], polling=True)
+    assert later.claim(replayed[0])
     await later.received([update], None)
-    assert not await later.claim(update, polling=True)
+    assert not later.claim(update)
     later.handled(11)
     await later.flush()
     assert sqlite_storage.inbox.unhandled() == []
